@@ -1,0 +1,271 @@
+// Package capture wraps an http.ResponseWriter so that middleware can see,
+// and when it must, hold back what a handler writes.
+//
+// It is the one response wrapper shared by every middleware in the module.
+// A Writer records the status and body size, optionally keeps a copy of the
+// body (Tee) or keeps the whole response back until the middleware decides
+// what to send (Hold). The http.ResponseWriter returned by Get implements
+// http.Flusher and http.Hijacker exactly when the wrapped writer does, and
+// Unwrap, so http.NewResponseController reaches deadlines and full duplex
+// through it. Informational (1xx) headers pass straight through; a repeated
+// WriteHeader is ignored.
+//
+// A Writer serves one request and is not safe for concurrent use, just like
+// the http.ResponseWriter it wraps.
+package capture
+
+import (
+	"bufio"
+	"fmt"
+	"net"
+	"net/http"
+	"sync"
+)
+
+// Mode says what a Writer does with the body a handler writes.
+type Mode uint8
+
+const (
+	// Pass sends everything straight through and records the status and
+	// the number of body bytes.
+	Pass Mode = iota
+	// Tee sends everything through and also keeps a copy of the first
+	// Limit bytes of the body. A body longer than Limit sets Overflowed
+	// and the copy is dropped.
+	Tee
+	// Hold keeps the header and up to Limit bytes of body back until the
+	// middleware calls Release or Discard. A body that grows past Limit,
+	// or a Flush, sends what is held and continues as Pass; Overflowed or
+	// Flushed report it. HoldIf can exempt a response when its header is
+	// written.
+	Hold
+)
+
+// Unlimited as a Limit makes Tee and Hold keep the whole body.
+const Unlimited = -1
+
+// Writer records and optionally holds back a handler's response.
+// Obtain one with Get and give it back with Put.
+type Writer struct {
+	rw   http.ResponseWriter
+	mode Mode
+	// limit is the number of body bytes Tee keeps and Hold holds; Unlimited
+	// for no limit.
+	limit int
+
+	// HoldIf, in Hold mode, is consulted once when the handler commits its
+	// header (its first WriteHeader with a final status, or its first
+	// Write). Returning false sends this response straight through. Nil
+	// holds every response.
+	HoldIf func(status int, h http.Header) bool
+
+	status   int   // final status the handler chose; 0 until it chose one
+	size     int64 // body bytes the handler wrote
+	sent     bool  // header passed to rw
+	holding  bool  // header and body are being held
+	overflow bool
+	flushed  bool
+	hijacked bool
+	buf      Buffer
+}
+
+var writerPool = sync.Pool{New: func() any { return new(Writer) }}
+
+// Get returns a Writer around rw in the given mode and the
+// http.ResponseWriter a handler should be given: it exposes Flush and
+// Hijack only when rw does. limit bounds the bytes Tee copies and Hold
+// holds (Unlimited for none); it is ignored in Pass mode.
+func Get(rw http.ResponseWriter, mode Mode, limit int) (*Writer, http.ResponseWriter) {
+	w := writerPool.Get().(*Writer)
+	w.rw, w.mode, w.limit = rw, mode, limit
+	_, fl := rw.(http.Flusher)
+	_, hj := rw.(http.Hijacker)
+	switch {
+	case fl && hj:
+		return w, flushHijacker{w}
+	case fl:
+		return w, flusher{w}
+	case hj:
+		return w, hijacker{w}
+	default:
+		return w, w
+	}
+}
+
+// Put releases what w holds (without sending it) and returns w to the
+// pool. w and the writer Get returned with it must not be used afterwards.
+func Put(w *Writer) {
+	w.buf.Reset()
+	*w = Writer{buf: w.buf}
+	writerPool.Put(w)
+}
+
+// Header returns the header map of the wrapped writer.
+func (w *Writer) Header() http.Header { return w.rw.Header() }
+
+// Unwrap returns the wrapped writer, for http.NewResponseController.
+func (w *Writer) Unwrap() http.ResponseWriter { return w.rw }
+
+// WriteHeader records the status and, unless the response is held, sends
+// the header. Informational statuses (1xx other than 101) are sent at once
+// and do not count as the final status. Later calls are ignored.
+func (w *Writer) WriteHeader(code int) {
+	if code < 100 || code > 999 {
+		// Mirror net/http, which refuses such codes the same way.
+		panic(fmt.Sprintf("invalid WriteHeader code %v", code))
+	}
+	if w.status != 0 || w.hijacked {
+		return
+	}
+	if code < 200 && code != http.StatusSwitchingProtocols {
+		w.rw.WriteHeader(code)
+		return
+	}
+	w.status = code
+	if w.mode == Hold && (w.HoldIf == nil || w.HoldIf(code, w.rw.Header())) {
+		w.holding = true
+		return
+	}
+	w.rw.WriteHeader(code)
+	w.sent = true
+}
+
+// Write writes body bytes according to the mode. Like net/http it sends a
+// 200 header first when the handler has not written one.
+func (w *Writer) Write(p []byte) (int, error) {
+	if w.hijacked {
+		return 0, http.ErrHijacked
+	}
+	if w.status == 0 {
+		w.WriteHeader(http.StatusOK)
+	}
+	switch {
+	case w.holding:
+		if w.limit == Unlimited || w.buf.Len()+len(p) <= w.limit {
+			w.buf.Write(p)
+			w.size += int64(len(p))
+			return len(p), nil
+		}
+		w.overflow = true
+		if err := w.Release(); err != nil {
+			return 0, err
+		}
+		n, err := w.rw.Write(p)
+		w.size += int64(n)
+		return n, err
+	case w.mode == Tee:
+		n, err := w.rw.Write(p)
+		w.size += int64(n)
+		if !w.overflow {
+			if w.limit != Unlimited && w.buf.Len()+n > w.limit {
+				w.overflow = true
+				w.buf.Reset()
+			} else {
+				w.buf.Write(p[:n])
+			}
+		}
+		return n, err
+	default:
+		n, err := w.rw.Write(p)
+		w.size += int64(n)
+		return n, err
+	}
+}
+
+// Release sends a held header and body to the wrapped writer and continues
+// in Pass mode. It does nothing when nothing is held. Headers changed
+// before Release are sent with it.
+func (w *Writer) Release() error {
+	if !w.holding {
+		return nil
+	}
+	w.holding = false
+	w.rw.WriteHeader(w.status)
+	w.sent = true
+	_, err := w.buf.WriteTo(w.rw)
+	w.buf.Reset()
+	return err
+}
+
+// Discard drops a held header and body: the middleware answers on the
+// wrapped writer itself (a 304, say). It does nothing when nothing is held.
+func (w *Writer) Discard() {
+	if !w.holding {
+		return
+	}
+	w.holding = false
+	w.buf.Reset()
+}
+
+// Status returns the final status the handler chose, 0 if it has not
+// written a header or body yet.
+func (w *Writer) Status() int { return w.status }
+
+// Size returns the number of body bytes the handler wrote.
+func (w *Writer) Size() int64 { return w.size }
+
+// Started reports whether the handler has begun its response (a final
+// status, a body byte, a Flush or a Hijack), held or not.
+func (w *Writer) Started() bool { return w.status != 0 || w.hijacked }
+
+// Sent reports whether a header has reached the wrapped writer, so that
+// nothing else can be sent in its place.
+func (w *Writer) Sent() bool { return w.sent || w.hijacked }
+
+// Held reports whether the header and body are being held.
+func (w *Writer) Held() bool { return w.holding }
+
+// Body returns the held (Hold) or copied (Tee) body bytes. The buffer is
+// valid until Release, Discard or Put.
+func (w *Writer) Body() *Buffer { return &w.buf }
+
+// Overflowed reports whether the body outgrew the limit.
+func (w *Writer) Overflowed() bool { return w.overflow }
+
+// Flushed reports whether the handler flushed the response.
+func (w *Writer) Flushed() bool { return w.flushed }
+
+// Hijacked reports whether the handler took over the connection.
+func (w *Writer) Hijacked() bool { return w.hijacked }
+
+func (w *Writer) flush() {
+	if w.hijacked {
+		return
+	}
+	if w.status == 0 {
+		w.WriteHeader(http.StatusOK)
+	}
+	// A held response is released before the flush; a failed write shows
+	// again on the handler's next Write, as with net/http.
+	_ = w.Release()
+	w.flushed = true
+	w.rw.(http.Flusher).Flush()
+}
+
+func (w *Writer) hijack() (net.Conn, *bufio.ReadWriter, error) {
+	c, brw, err := w.rw.(http.Hijacker).Hijack()
+	if err == nil {
+		w.hijacked = true
+		w.holding = false
+		w.buf.Reset()
+	}
+	return c, brw, err
+}
+
+// The wrappers below add exactly the optional interfaces the wrapped writer
+// has. Each is a single pointer, so storing it in an interface costs no
+// allocation.
+
+type flusher struct{ *Writer }
+
+func (f flusher) Flush() { f.flush() }
+
+type hijacker struct{ *Writer }
+
+func (h hijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) { return h.hijack() }
+
+type flushHijacker struct{ *Writer }
+
+func (f flushHijacker) Flush() { f.flush() }
+
+func (f flushHijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) { return f.hijack() }
