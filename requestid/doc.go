@@ -1,0 +1,24 @@
+// Package requestid gives every request an identifier that follows it
+// through logs, error bodies and downstream calls.
+//
+// The middleware accepts an incoming X-Request-ID only when it is safe to
+// repeat (1 to 128 bytes of visible ASCII, no spaces or control
+// characters); otherwise, or when there is none, it generates a UUIDv7.
+// The identifier is set on the response header and stored in the request
+// context, where FromContext finds it. The errors package puts it in every
+// error body.
+//
+// Basic use:
+//
+//	http.ListenAndServe(addr, requestid.Handler(mux))
+//
+// and in a handler or a log call:
+//
+//	id := requestid.FromContext(r.Context())
+//
+// To use another header, or not to trust identifiers sent by clients:
+//
+//	m, err := requestid.New(requestid.Config{Header: "Request-Id", IgnoreIncoming: true})
+//	if err != nil { ... }
+//	handler := m.Handler(mux)
+package requestid

@@ -1,0 +1,142 @@
+package requestid
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"net/http"
+	"net/textproto"
+
+	"github.com/google/uuid"
+)
+
+// DefaultHeader is the header the middleware reads and writes unless
+// Config.Header names another. Header names are case-insensitive; the
+// middleware uses the canonical form, X-Request-Id, as net/http does.
+const DefaultHeader = "X-Request-ID"
+
+// MaxLen is the longest incoming identifier the middleware accepts.
+const MaxLen = 128
+
+// Config configures a Middleware. The zero value is ready to use.
+type Config struct {
+	// Header is the request and response header carrying the identifier.
+	// Empty means X-Request-ID.
+	Header string
+	// IgnoreIncoming makes the middleware always generate a new identifier,
+	// for services that must not let clients choose what appears in logs.
+	// The default false accepts an incoming identifier when Valid says so.
+	IgnoreIncoming bool
+	// Generate makes a new identifier. Nil means a UUIDv7 (time-ordered,
+	// RFC 9562). A returned value that is not Valid is replaced by a UUIDv7.
+	Generate func() string
+}
+
+// Middleware assigns request identifiers. It is safe for concurrent use.
+type Middleware struct {
+	header   string
+	ignore   bool
+	generate func() string
+}
+
+// New returns a Middleware for cfg. It fails when cfg.Header is not a
+// valid header name.
+func New(cfg Config) (*Middleware, error) {
+	h := cfg.Header
+	if h == "" {
+		h = DefaultHeader
+	}
+	if !validHeaderName(h) {
+		return nil, errors.New("requestid: invalid header name")
+	}
+	return &Middleware{header: textproto.CanonicalMIMEHeaderKey(h), ignore: cfg.IgnoreIncoming, generate: cfg.Generate}, nil
+}
+
+var defaultMiddleware = &Middleware{header: textproto.CanonicalMIMEHeaderKey(DefaultHeader)}
+
+// Handler wraps next with the default Middleware: X-Request-ID, incoming
+// identifiers accepted when valid, UUIDv7 otherwise.
+func Handler(next http.Handler) http.Handler { return defaultMiddleware.Handler(next) }
+
+// Handler returns a handler that assigns an identifier to each request,
+// sets it on the response and in the request context, and calls next.
+func (m *Middleware) Handler(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := ""
+		if !m.ignore {
+			if v := r.Header[m.header]; len(v) == 1 && Valid(v[0]) {
+				id = v[0]
+			}
+		}
+		if id == "" {
+			id = m.newID()
+		}
+		w.Header()[m.header] = []string{id}
+		next.ServeHTTP(w, r.WithContext(NewContext(r.Context(), id)))
+	})
+}
+
+func (m *Middleware) newID() string {
+	if m.generate != nil {
+		if id := m.generate(); Valid(id) {
+			return id
+		}
+	}
+	return NewID()
+}
+
+// NewID returns a new UUIDv7 string. It never fails: should the system's
+// random source fail, it falls back to a random hex string of the same
+// length class.
+func NewID() string {
+	if u, err := uuid.NewV7(); err == nil {
+		return u.String()
+	}
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read does not fail on supported platforms
+	return hex.EncodeToString(b[:])
+}
+
+// Valid reports whether id is acceptable as a request identifier: 1 to
+// MaxLen bytes, each visible ASCII (0x21 to 0x7E). Such a value is safe to
+// echo in a header and to write to a log.
+func Valid(id string) bool {
+	if len(id) == 0 || len(id) > MaxLen {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if id[i] < 0x21 || id[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+type ctxKey struct{}
+
+// NewContext returns a copy of ctx carrying id, for work that does not come
+// through the middleware (background jobs, tests).
+func NewContext(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, ctxKey{}, id)
+}
+
+// FromContext returns the request identifier in ctx, or "" when there is
+// none.
+func FromContext(ctx context.Context) string {
+	id, _ := ctx.Value(ctxKey{}).(string)
+	return id
+}
+
+func validHeaderName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.' || c == '!' || c == '#' || c == '$' || c == '%' || c == '&' || c == '\'' || c == '*' || c == '+' || c == '^' || c == '`' || c == '|' || c == '~') {
+			return false
+		}
+	}
+	return true
+}
