@@ -2,9 +2,10 @@ package errors
 
 import "unicode/utf8"
 
-// appendString appends s as a JSON string. Like encoding/json it escapes
-// <, > and & for safe embedding in HTML, U+2028 and U+2029, and replaces
-// invalid UTF-8 with U+FFFD.
+// appendString appends s as a JSON string, byte for byte what
+// encoding/json writes with SetEscapeHTML(false): U+2028 and U+2029 are
+// escaped and invalid UTF-8 becomes U+FFFD. HTML characters are left as
+// they are; error bodies are served as JSON with nosniff, never as HTML.
 func appendString(b []byte, s string) []byte {
 	b = append(b, '"')
 	b = appendStringBody(b, s)
@@ -17,7 +18,7 @@ func appendStringBody(b []byte, s string) []byte {
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+			if c >= 0x20 && c != '"' && c != '\\' {
 				i++
 				continue
 			}

@@ -1,0 +1,77 @@
+package errors
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+func TestWrapMux(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /items/{id}", func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, `{"id":1}`)
+	})
+	mux.HandleFunc("POST /items", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(201) })
+	mux.HandleFunc("GET /own-404", func(w http.ResponseWriter, r *http.Request) {
+		Write(w, r, NotFound("item 9 does not exist"))
+	})
+	mux.HandleFunc("GET /html-404", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(404)
+		io.WriteString(w, "<h1>gone</h1>")
+	})
+	mux.HandleFunc("GET /long-text-404", func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, strings.Repeat("x", 5000), 404)
+	})
+
+	tests := []struct {
+		method, path string
+		format       Format
+		wantStatus   int
+		wantCT       string
+		wantBody     string
+		wantAllow    string
+	}{
+		{"GET", "/items/1", Envelope, 200, "", `{"id":1}`, ""},
+		{"GET", "/nothing-here", Envelope, 404, "application/json; charset=utf-8",
+			`{"error":{"code":"not_found","message":"the resource does not exist"}}`, ""},
+		{"DELETE", "/items/1", Envelope, 405, "application/json; charset=utf-8",
+			`{"error":{"code":"method_not_allowed","message":"the method is not allowed on this resource"}}`, "GET, HEAD"},
+		{"PUT", "/items", Problem, 405, "application/problem+json",
+			`{"type":"about:blank","title":"Method Not Allowed","status":405,"detail":"the method is not allowed on this resource","code":"method_not_allowed"}`, "POST"},
+		{"GET", "/nothing-here", Problem, 404, "application/problem+json",
+			`{"type":"about:blank","title":"Not Found","status":404,"detail":"the resource does not exist","code":"not_found"}`, ""},
+		{"GET", "/own-404", Envelope, 404, "application/json; charset=utf-8",
+			`{"error":{"code":"not_found","message":"item 9 does not exist"}}`, ""},
+		{"GET", "/html-404", Envelope, 404, "text/html", "<h1>gone</h1>", ""},
+		{"GET", "/long-text-404", Envelope, 404, "text/plain; charset=utf-8", strings.Repeat("x", 5000) + "\n", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.method+" "+tt.path, func(t *testing.T) {
+			rd := &Renderer{Format: tt.format}
+			srv := httptest.NewServer(rd.Handler(WrapMux(mux)))
+			defer srv.Close()
+			req, _ := http.NewRequest(tt.method, srv.URL+tt.path, nil)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != tt.wantStatus {
+				t.Errorf("status = %d, want %d", resp.StatusCode, tt.wantStatus)
+			}
+			if string(body) != tt.wantBody {
+				t.Errorf("body = %s, want %s", body, tt.wantBody)
+			}
+			if tt.wantCT != "" && resp.Header.Get("Content-Type") != tt.wantCT {
+				t.Errorf("Content-Type = %q, want %q", resp.Header.Get("Content-Type"), tt.wantCT)
+			}
+			if got := resp.Header.Get("Allow"); got != tt.wantAllow {
+				t.Errorf("Allow = %q, want %q", got, tt.wantAllow)
+			}
+		})
+	}
+}
