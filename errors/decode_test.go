@@ -78,7 +78,7 @@ func decodeRender(t *testing.T, err error) (envelope, problem string) {
 	return envelope, problem
 }
 
-const jsonCT = "application/json"
+const decodeCT = "application/json"
 
 func TestDecodeJSONFailures(t *testing.T) {
 	schema := loadOrderSchema(t)
@@ -123,148 +123,148 @@ func TestDecodeJSONFailures(t *testing.T) {
 			problem:  `{"type":"about:blank","title":"Unsupported Media Type","status":415,"detail":"the request body must be UTF-8 JSON; send Content-Type: application/json","code":"unsupported_media_type"}`,
 		},
 		{
-			name: "too large", ct: jsonCT, body: `{"id": "` + strings.Repeat("x", 100) + `"}`, opts: []DecodeOption{WithMaxBytes(64)},
+			name: "too large", ct: decodeCT, body: `{"id": "` + strings.Repeat("x", 100) + `"}`, opts: []DecodeOption{WithMaxBytes(64)},
 			status: 413, code: "content_too_large",
 			envelope: `{"error":{"code":"content_too_large","message":"the request body is larger than 64 bytes"}}`,
 			problem:  `{"type":"about:blank","title":"Content Too Large","status":413,"detail":"the request body is larger than 64 bytes","code":"content_too_large"}`,
 		},
 		{
-			name: "empty", ct: jsonCT, body: ``,
+			name: "empty", ct: decodeCT, body: ``,
 			status: 400, code: "malformed_json",
 			envelope: `{"error":{"code":"malformed_json","message":"the request body is empty; send a JSON value"}}`,
 			problem:  `{"type":"about:blank","title":"Bad Request","status":400,"detail":"the request body is empty; send a JSON value","code":"malformed_json"}`,
 		},
 		{
-			name: "only whitespace", ct: jsonCT, body: " \r\n\t ",
+			name: "only whitespace", ct: decodeCT, body: " \r\n\t ",
 			status: 400, code: "malformed_json",
 			envelope: `{"error":{"code":"malformed_json","message":"the request body is empty; send a JSON value"}}`,
 			problem:  `{"type":"about:blank","title":"Bad Request","status":400,"detail":"the request body is empty; send a JSON value","code":"malformed_json"}`,
 		},
 		{
-			name: "syntax error", ct: jsonCT, body: `{"id": }`,
+			name: "syntax error", ct: decodeCT, body: `{"id": }`,
 			status: 400, code: "malformed_json",
 			envelope: `{"error":{"code":"malformed_json","message":"the request body is not valid JSON: invalid character '}' looking for beginning of value at byte offset 7"}}`,
 			problem:  `{"type":"about:blank","title":"Bad Request","status":400,"detail":"the request body is not valid JSON: invalid character '}' looking for beginning of value at byte offset 7","code":"malformed_json"}`,
 		},
 		{
-			name: "syntax error with a schema", ct: jsonCT, body: `{"id" 1}`, opts: []DecodeOption{WithSchema(schema)},
+			name: "syntax error with a schema", ct: decodeCT, body: `{"id" 1}`, opts: []DecodeOption{WithSchema(schema)},
 			status: 400, code: "malformed_json",
 			envelope: `{"error":{"code":"malformed_json","message":"the request body is not valid JSON: invalid character '1' after object key at byte offset 6"}}`,
 			problem:  `{"type":"about:blank","title":"Bad Request","status":400,"detail":"the request body is not valid JSON: invalid character '1' after object key at byte offset 6","code":"malformed_json"}`,
 		},
 		{
-			name: "truncated", ct: jsonCT, body: `{"id": "a"`,
+			name: "truncated", ct: decodeCT, body: `{"id": "a"`,
 			status: 400, code: "malformed_json",
 			envelope: `{"error":{"code":"malformed_json","message":"the request body is not valid JSON: unexpected end of input at byte offset 10"}}`,
 			problem:  `{"type":"about:blank","title":"Bad Request","status":400,"detail":"the request body is not valid JSON: unexpected end of input at byte offset 10","code":"malformed_json"}`,
 		},
 		{
-			name: "trailing data", ct: jsonCT, body: `{"id": "a"} {"id": "b"}`,
+			name: "trailing data", ct: decodeCT, body: `{"id": "a"} {"id": "b"}`,
 			status: 400, code: "malformed_json",
 			envelope: `{"error":{"code":"malformed_json","message":"the request body has data after the JSON value at byte offset 12"}}`,
 			problem:  `{"type":"about:blank","title":"Bad Request","status":400,"detail":"the request body has data after the JSON value at byte offset 12","code":"malformed_json"}`,
 		},
 		{
-			name: "trailing data wins over a type error", ct: jsonCT, body: `{"a/b": "x"}]`,
+			name: "trailing data wins over a type error", ct: decodeCT, body: `{"a/b": "x"}]`,
 			status: 400, code: "malformed_json",
 			envelope: `{"error":{"code":"malformed_json","message":"the request body has data after the JSON value at byte offset 12"}}`,
 			problem:  `{"type":"about:blank","title":"Bad Request","status":400,"detail":"the request body has data after the JSON value at byte offset 12","code":"malformed_json"}`,
 		},
 		{
-			name: "wrong type at a nested member", ct: jsonCT, body: `{"price": {"amount": "12"}}`,
+			name: "wrong type at a nested member", ct: decodeCT, body: `{"price": {"amount": "12"}}`,
 			status: 422, code: "validation_failed",
 			envelope: `{"error":{"code":"validation_failed","message":"the request body has a value of the wrong type","details":{"price.amount":["must be a number, not a string"]}}}`,
 			problem:  `{"type":"about:blank","title":"Unprocessable Content","status":422,"detail":"the request body has a value of the wrong type","code":"validation_failed","errors":[{"detail":"must be a number, not a string","pointer":"#/price/amount"}]}`,
 		},
 		{
-			name: "wrong type in an array element", ct: jsonCT, body: `{"items": [{"name": "pen"}, {"name": true}]}`,
+			name: "wrong type in an array element", ct: decodeCT, body: `{"items": [{"name": "pen"}, {"name": true}]}`,
 			status: 422, code: "validation_failed",
 			envelope: `{"error":{"code":"validation_failed","message":"the request body has a value of the wrong type","details":{"items.1.name":["must be a string, not a boolean"]}}}`,
 			problem:  `{"type":"about:blank","title":"Unprocessable Content","status":422,"detail":"the request body has a value of the wrong type","code":"validation_failed","errors":[{"detail":"must be a string, not a boolean","pointer":"#/items/1/name"}]}`,
 		},
 		{
-			name: "integer out of range", ct: jsonCT, body: `{"items": [{"qty": 300}]}`,
+			name: "integer out of range", ct: decodeCT, body: `{"items": [{"qty": 300}]}`,
 			status: 422, code: "validation_failed",
 			envelope: `{"error":{"code":"validation_failed","message":"the request body has a value of the wrong type","details":{"items.0.qty":["must be an integer from 0 to 255"]}}}`,
 			problem:  `{"type":"about:blank","title":"Unprocessable Content","status":422,"detail":"the request body has a value of the wrong type","code":"validation_failed","errors":[{"detail":"must be an integer from 0 to 255","pointer":"#/items/0/qty"}]}`,
 		},
 		{
-			name: "signed integer out of range", ct: jsonCT, body: `{"small": -129}`,
+			name: "signed integer out of range", ct: decodeCT, body: `{"small": -129}`,
 			status: 422, code: "validation_failed",
 			envelope: `{"error":{"code":"validation_failed","message":"the request body has a value of the wrong type","details":{"small":["must be an integer from -128 to 127"]}}}`,
 			problem:  `{"type":"about:blank","title":"Unprocessable Content","status":422,"detail":"the request body has a value of the wrong type","code":"validation_failed","errors":[{"detail":"must be an integer from -128 to 127","pointer":"#/small"}]}`,
 		},
 		{
-			name: "fraction for an integer", ct: jsonCT, body: `{"a/b": 1.5}`,
+			name: "fraction for an integer", ct: decodeCT, body: `{"a/b": 1.5}`,
 			status: 422, code: "validation_failed",
 			envelope: `{"error":{"code":"validation_failed","message":"the request body has a value of the wrong type","details":{"a/b":["must be an integer"]}}}`,
 			problem:  `{"type":"about:blank","title":"Unprocessable Content","status":422,"detail":"the request body has a value of the wrong type","code":"validation_failed","errors":[{"detail":"must be an integer","pointer":"#/a~1b"}]}`,
 		},
 		{
-			name: "float out of range", ct: jsonCT, body: `{"ratio": 1e39}`,
+			name: "float out of range", ct: decodeCT, body: `{"ratio": 1e39}`,
 			status: 422, code: "validation_failed",
 			envelope: `{"error":{"code":"validation_failed","message":"the request body has a value of the wrong type","details":{"ratio":["is a number out of range"]}}}`,
 			problem:  `{"type":"about:blank","title":"Unprocessable Content","status":422,"detail":"the request body has a value of the wrong type","code":"validation_failed","errors":[{"detail":"is a number out of range","pointer":"#/ratio"}]}`,
 		},
 		{
-			name: "object for a string, name with a space", ct: jsonCT, body: `{"e mail": {"user": "a"}}`,
+			name: "object for a string, name with a space", ct: decodeCT, body: `{"e mail": {"user": "a"}}`,
 			status: 422, code: "validation_failed",
 			envelope: `{"error":{"code":"validation_failed","message":"the request body has a value of the wrong type","details":{"e mail":["must be a string, not an object"]}}}`,
 			problem:  `{"type":"about:blank","title":"Unprocessable Content","status":422,"detail":"the request body has a value of the wrong type","code":"validation_failed","errors":[{"detail":"must be a string, not an object","pointer":"#/e%20mail"}]}`,
 		},
 		{
-			name: "array for an object, non-ASCII name", ct: jsonCT, body: `{"prénom": "x", "price": [1]}`,
+			name: "array for an object, non-ASCII name", ct: decodeCT, body: `{"prénom": "x", "price": [1]}`,
 			status: 422, code: "validation_failed",
 			envelope: `{"error":{"code":"validation_failed","message":"the request body has a value of the wrong type","details":{"price":["must be an object, not an array"]}}}`,
 			problem:  `{"type":"about:blank","title":"Unprocessable Content","status":422,"detail":"the request body has a value of the wrong type","code":"validation_failed","errors":[{"detail":"must be an object, not an array","pointer":"#/price"}]}`,
 		},
 		{
-			name: "number for a non-ASCII name", ct: jsonCT, body: `{"prénom": 5}`,
+			name: "number for a non-ASCII name", ct: decodeCT, body: `{"prénom": 5}`,
 			status: 422, code: "validation_failed",
 			envelope: `{"error":{"code":"validation_failed","message":"the request body has a value of the wrong type","details":{"prénom":["must be a string, not a number"]}}}`,
 			problem:  `{"type":"about:blank","title":"Unprocessable Content","status":422,"detail":"the request body has a value of the wrong type","code":"validation_failed","errors":[{"detail":"must be a string, not a number","pointer":"#/pr%C3%A9nom"}]}`,
 		},
 		{
-			name: "bad map key", ct: jsonCT, body: `{"counts": {"1": "a", "two": "b"}}`,
+			name: "bad map key", ct: decodeCT, body: `{"counts": {"1": "a", "two": "b"}}`,
 			status: 422, code: "validation_failed",
 			envelope: `{"error":{"code":"validation_failed","message":"the request body has a value of the wrong type","details":{"counts.two":["is a member name that must be an integer"]}}}`,
 			problem:  `{"type":"about:blank","title":"Unprocessable Content","status":422,"detail":"the request body has a value of the wrong type","code":"validation_failed","errors":[{"detail":"is a member name that must be an integer","pointer":"#/counts/two"}]}`,
 		},
 		{
-			name: "body of the wrong type", ct: jsonCT, body: `"order"`,
+			name: "body of the wrong type", ct: decodeCT, body: `"order"`,
 			status: 422, code: "validation_failed",
 			envelope: `{"error":{"code":"validation_failed","message":"the request body has a value of the wrong type","details":{"":["must be an object, not a string"]}}}`,
 			problem:  `{"type":"about:blank","title":"Unprocessable Content","status":422,"detail":"the request body has a value of the wrong type","code":"validation_failed","errors":[{"detail":"must be an object, not a string","pointer":"#"}]}`,
 		},
 		{
-			name: "unmarshaler error", ct: jsonCT, body: `{"cur": "euro"}`,
+			name: "unmarshaler error", ct: decodeCT, body: `{"cur": "euro"}`,
 			status: 422, code: "validation_failed",
 			envelope: `{"error":{"code":"validation_failed","message":"the request body has an invalid value","details":{"":["cur: must be a 3-letter currency code"]}}}`,
 			problem:  `{"type":"about:blank","title":"Unprocessable Content","status":422,"detail":"the request body has an invalid value","code":"validation_failed","errors":[{"detail":"cur: must be a 3-letter currency code","pointer":"#"}]}`,
 		},
 		{
-			name: "unknown fields, strict", ct: jsonCT, opts: []DecodeOption{DisallowUnknownFields()},
+			name: "unknown fields, strict", ct: decodeCT, opts: []DecodeOption{DisallowUnknownFields()},
 			body:   `{"id": "a", "price": {"amount": 1, "vat": 0.2}, "items": [{"name": "pen"}, {"nam": "x"}], "a/b": 1, "x/y": 2, "e mail": "a", "e-mail": "b", "prénoms": "c"}`,
 			status: 422, code: "validation_failed",
 			envelope: `{"error":{"code":"validation_failed","message":"the request body has unknown fields","details":{"e-mail":["is not a known field"],"items.1.nam":["is not a known field"],"price.vat":["is not a known field"],"prénoms":["is not a known field"],"x/y":["is not a known field"]}}}`,
 			problem:  `{"type":"about:blank","title":"Unprocessable Content","status":422,"detail":"the request body has unknown fields","code":"validation_failed","errors":[{"detail":"is not a known field","pointer":"#/e-mail"},{"detail":"is not a known field","pointer":"#/items/1/nam"},{"detail":"is not a known field","pointer":"#/price/vat"},{"detail":"is not a known field","pointer":"#/pr%C3%A9noms"},{"detail":"is not a known field","pointer":"#/x~1y"}]}`,
 		},
 		{
-			name: "schema", ct: jsonCT, opts: []DecodeOption{WithSchema(schema)},
+			name: "schema", ct: decodeCT, opts: []DecodeOption{WithSchema(schema)},
 			body:   `{"id": "ord-1", "price": {"amount": -1, "currency": "EUR"}, "items": [{"qty": 1}], "e mail": "a@example.com", "a/b": "1", "payment": {"iban": "DE89370400440532013000"}, "x/y": 1}`,
 			status: 422, code: "validation_failed",
 			envelope: `{"error":{"code":"validation_failed","message":"the request body did not pass validation","details":{"a/b":["expected integer, but got string"],"items.0.name":["is required"],"price.amount":["must be \u003e= 0 but found -1"],"prénom":["is required"],"x/y":["is not allowed"]}}}`,
 			problem:  `{"type":"about:blank","title":"Unprocessable Content","status":422,"detail":"the request body did not pass validation","code":"validation_failed","errors":[{"detail":"expected integer, but got string","pointer":"#/a~1b"},{"detail":"is required","pointer":"#/items/0/name"},{"detail":"must be \u003e= 0 but found -1","pointer":"#/price/amount"},{"detail":"is required","pointer":"#/pr%C3%A9nom"},{"detail":"is not allowed","pointer":"#/x~1y"}]}`,
 		},
 		{
-			name: "schema: number too large to check", ct: jsonCT, opts: []DecodeOption{WithSchema(schema)},
+			name: "schema: number too large to check", ct: decodeCT, opts: []DecodeOption{WithSchema(schema)},
 			body:   `{"price": {"amount": 1e999999}, "items": [1, 2e-1001, 3]}`,
 			status: 422, code: "validation_failed",
 			envelope: `{"error":{"code":"validation_failed","message":"the request body did not pass validation","details":{"items.1":["is a number outside the supported range"],"price.amount":["is a number outside the supported range"]}}}`,
 			problem:  `{"type":"about:blank","title":"Unprocessable Content","status":422,"detail":"the request body did not pass validation","code":"validation_failed","errors":[{"detail":"is a number outside the supported range","pointer":"#/items/1"},{"detail":"is a number outside the supported range","pointer":"#/price/amount"}]}`,
 		},
 		{
-			name: "schema passes, Go type does not", ct: jsonCT, opts: []DecodeOption{WithSchema(schema)},
+			name: "schema passes, Go type does not", ct: decodeCT, opts: []DecodeOption{WithSchema(schema)},
 			body:   `{"id": "ord-1", "price": {"amount": 1, "currency": "EUR"}, "items": [{"name": "pen", "qty": 256}], "e mail": "a@example.com", "a/b": 1, "prénom": "Zoë", "payment": {"iban": "DE89370400440532013000"}}`,
 			status: 422, code: "validation_failed",
 			envelope: `{"error":{"code":"validation_failed","message":"the request body has a value of the wrong type","details":{"items.0.qty":["must be an integer from 0 to 255"]}}}`,
@@ -311,17 +311,17 @@ func TestDecodeJSONAccepts(t *testing.T) {
 		{"parameter without a value", "application/json; strict;", `{"id": "a"}`, nil, decodeOrder{ID: "a"}},
 		{"merge patch", "application/merge-patch+json", `{"id": "a"}`, nil, decodeOrder{ID: "a"}},
 		{"vendor type", "application/vnd.example.order+JSON; version=2", `{"id": "a"}`, nil, decodeOrder{ID: "a"}},
-		{"unknown fields ignored by default", jsonCT, `{"id": "a", "extra": {"x": 1}}`, nil, decodeOrder{ID: "a"}},
-		{"whitespace around the value", jsonCT, " \n{\"id\": \"a\"}\r\n\t ", nil, decodeOrder{ID: "a"}},
-		{"nested values", jsonCT, `{"price": {"amount": 1.5, "currency": "EUR"}, "items": [{"name": "pen", "qty": 255}], "e mail": "a@b", "a/b": -3, "prénom": "Zoë", "counts": {"7": "x"}, "data": "AQI=", "flag": true, "cur": "EUR"}`,
+		{"unknown fields ignored by default", decodeCT, `{"id": "a", "extra": {"x": 1}}`, nil, decodeOrder{ID: "a"}},
+		{"whitespace around the value", decodeCT, " \n{\"id\": \"a\"}\r\n\t ", nil, decodeOrder{ID: "a"}},
+		{"nested values", decodeCT, `{"price": {"amount": 1.5, "currency": "EUR"}, "items": [{"name": "pen", "qty": 255}], "e mail": "a@b", "a/b": -3, "prénom": "Zoë", "counts": {"7": "x"}, "data": "AQI=", "flag": true, "cur": "EUR"}`,
 			[]DecodeOption{DisallowUnknownFields()},
 			decodeOrder{Price: decodePrice{1.5, "EUR"}, Items: []decodeItem{{"pen", 255}}, Email: "a@b", AB: -3, Prenom: "Zoë",
 				Counts: map[int]string{7: "x"}, Data: []byte{1, 2}, Flag: true, Cur: "EUR"}},
-		{"case-insensitive names, strict", jsonCT, `{"ID": "a", "E MAIL": "b"}`, []DecodeOption{DisallowUnknownFields()}, decodeOrder{ID: "a", Email: "b"}},
-		{"exactly at the size limit", jsonCT, `{"id": "abcdefgh"}`, []DecodeOption{WithMaxBytes(18)}, decodeOrder{ID: "abcdefgh"}},
-		{"zero limit means the default", jsonCT, `{"id": "a"}`, []DecodeOption{WithMaxBytes(0)}, decodeOrder{ID: "a"}},
-		{"nil options", jsonCT, `{"id": "a"}`, []DecodeOption{{}, WithSchema(nil), WithValidator(nil)}, decodeOrder{ID: "a"}},
-		{"identity coding", jsonCT, `{"id": "a"}`, nil, decodeOrder{ID: "a"}},
+		{"case-insensitive names, strict", decodeCT, `{"ID": "a", "E MAIL": "b"}`, []DecodeOption{DisallowUnknownFields()}, decodeOrder{ID: "a", Email: "b"}},
+		{"exactly at the size limit", decodeCT, `{"id": "abcdefgh"}`, []DecodeOption{WithMaxBytes(18)}, decodeOrder{ID: "abcdefgh"}},
+		{"zero limit means the default", decodeCT, `{"id": "a"}`, []DecodeOption{WithMaxBytes(0)}, decodeOrder{ID: "a"}},
+		{"nil options", decodeCT, `{"id": "a"}`, []DecodeOption{{}, WithSchema(nil), WithValidator(nil)}, decodeOrder{ID: "a"}},
+		{"identity coding", decodeCT, `{"id": "a"}`, nil, decodeOrder{ID: "a"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -345,7 +345,7 @@ func TestDecodeJSONWithSchemaDecodesValidBody(t *testing.T) {
 	body := `{"id": "ord-1", "price": {"amount": 12.5, "currency": "EUR"}, "items": [{"name": "pen", "qty": 2}],
 		"e mail": "a@example.com", "a/b": 7, "prénom": "Zoë", "payment": {"card": "4111111111111111"}}`
 	var got decodeOrder
-	if err := DecodeJSON(decodeRequest(jsonCT, body), &got, WithSchema(s)); err != nil {
+	if err := DecodeJSON(decodeRequest(decodeCT, body), &got, WithSchema(s)); err != nil {
 		t.Fatalf("DecodeJSON: %v", err)
 	}
 	want := decodeOrder{ID: "ord-1", Price: decodePrice{12.5, "EUR"}, Items: []decodeItem{{"pen", 2}}, Email: "a@example.com", AB: 7, Prenom: "Zoë",
@@ -355,7 +355,7 @@ func TestDecodeJSONWithSchemaDecodesValidBody(t *testing.T) {
 	}
 	// Into an any, numbers stay float64 as with encoding/json.
 	var m map[string]any
-	if err := DecodeJSON(decodeRequest(jsonCT, body), &m, WithSchema(s)); err != nil {
+	if err := DecodeJSON(decodeRequest(decodeCT, body), &m, WithSchema(s)); err != nil {
 		t.Fatalf("DecodeJSON: %v", err)
 	}
 	if got, ok := m["a/b"].(float64); !ok || got != 7 {
@@ -392,7 +392,7 @@ func (r *decodeChunks) Read(p []byte) (int, error) {
 func TestDecodeJSONBody(t *testing.T) {
 	t.Run("content coding", func(t *testing.T) {
 		for _, ce := range []string{"gzip", "identity, br"} {
-			r := decodeRequest(jsonCT, `{}`)
+			r := decodeRequest(decodeCT, `{}`)
 			r.Header.Set("Content-Encoding", ce)
 			e := decodeStatus(t, DecodeJSON(r, new(decodeOrder)))
 			want := "content codings are not supported; send the body without Content-Encoding"
@@ -402,7 +402,7 @@ func TestDecodeJSONBody(t *testing.T) {
 		}
 	})
 	t.Run("declared length over the limit is refused unread", func(t *testing.T) {
-		r := decodeRequest(jsonCT, "")
+		r := decodeRequest(decodeCT, "")
 		r.Body = io.NopCloser(decodeFailingReader{New("must not be read")})
 		r.ContentLength = DefaultMaxBodyBytes + 1
 		e := decodeStatus(t, DecodeJSON(r, new(decodeOrder)))
@@ -415,7 +415,7 @@ func TestDecodeJSONBody(t *testing.T) {
 		}
 	})
 	t.Run("undeclared length over the limit", func(t *testing.T) {
-		r := decodeRequest(jsonCT, "")
+		r := decodeRequest(decodeCT, "")
 		r.Body = io.NopCloser(&decodeChunks{[]byte(`{"id": "` + strings.Repeat("x", 5000) + `"}`)})
 		r.ContentLength = -1
 		e := decodeStatus(t, DecodeJSON(r, new(decodeOrder), WithMaxBytes(4096)))
@@ -425,7 +425,7 @@ func TestDecodeJSONBody(t *testing.T) {
 	})
 	t.Run("undeclared length under the limit, read byte by byte", func(t *testing.T) {
 		body := `{"id": "` + strings.Repeat("x", 3000) + `"}`
-		r := decodeRequest(jsonCT, "")
+		r := decodeRequest(decodeCT, "")
 		r.Body = io.NopCloser(&decodeChunks{[]byte(body)})
 		r.ContentLength = -1
 		var v decodeOrder
@@ -436,12 +436,12 @@ func TestDecodeJSONBody(t *testing.T) {
 	t.Run("large body in one read", func(t *testing.T) {
 		body := `{"id": "` + strings.Repeat("x", DefaultMaxBodyBytes-10) + `"}`
 		var v decodeOrder
-		if err := DecodeJSON(decodeRequest(jsonCT, body), &v); err != nil || len(v.ID) != DefaultMaxBodyBytes-10 {
+		if err := DecodeJSON(decodeRequest(decodeCT, body), &v); err != nil || len(v.ID) != DefaultMaxBodyBytes-10 {
 			t.Errorf("err = %v, len(ID) = %d", err, len(v.ID))
 		}
 	})
 	t.Run("limit set by http.MaxBytesReader upstream", func(t *testing.T) {
-		r := decodeRequest(jsonCT, `{"id": "`+strings.Repeat("x", 100)+`"}`)
+		r := decodeRequest(decodeCT, `{"id": "`+strings.Repeat("x", 100)+`"}`)
 		r.Body = http.MaxBytesReader(httptest.NewRecorder(), r.Body, 10)
 		r.ContentLength = -1
 		e := decodeStatus(t, DecodeJSON(r, new(decodeOrder)))
@@ -451,7 +451,7 @@ func TestDecodeJSONBody(t *testing.T) {
 	})
 	t.Run("read error", func(t *testing.T) {
 		cause := New("connection reset")
-		r := decodeRequest(jsonCT, "")
+		r := decodeRequest(decodeCT, "")
 		r.Body = io.NopCloser(decodeFailingReader{cause})
 		r.ContentLength = -1
 		e := decodeStatus(t, DecodeJSON(r, new(decodeOrder)))
@@ -460,7 +460,7 @@ func TestDecodeJSONBody(t *testing.T) {
 		}
 	})
 	t.Run("no body", func(t *testing.T) {
-		r := decodeRequest(jsonCT, "")
+		r := decodeRequest(decodeCT, "")
 		r.Body = nil
 		e := decodeStatus(t, DecodeJSON(r, new(decodeOrder)))
 		if e.Status != 400 || e.Code != "malformed_json" {
@@ -471,18 +471,18 @@ func TestDecodeJSONBody(t *testing.T) {
 
 func TestDecodeJSONCauses(t *testing.T) {
 	var se *json.SyntaxError
-	if err := DecodeJSON(decodeRequest(jsonCT, `{,}`), new(decodeOrder)); !As(err, &se) || se.Offset != 2 {
+	if err := DecodeJSON(decodeRequest(decodeCT, `{,}`), new(decodeOrder)); !As(err, &se) || se.Offset != 2 {
 		t.Errorf("syntax error: cause %v, want a *json.SyntaxError at offset 2", err)
 	}
-	if err := DecodeJSON(decodeRequest(jsonCT, `[`), new(any)); !Is(err, io.ErrUnexpectedEOF) {
+	if err := DecodeJSON(decodeRequest(decodeCT, `[`), new(any)); !Is(err, io.ErrUnexpectedEOF) {
 		t.Errorf("truncated: %v, want io.ErrUnexpectedEOF as the cause", err)
 	}
 	var te *json.UnmarshalTypeError
-	if err := DecodeJSON(decodeRequest(jsonCT, `{"id": 1}`), new(decodeOrder)); !As(err, &te) {
+	if err := DecodeJSON(decodeRequest(decodeCT, `{"id": 1}`), new(decodeOrder)); !As(err, &te) {
 		t.Errorf("type error: %v, want a *json.UnmarshalTypeError as the cause", err)
 	}
 	var pe *time.ParseError
-	err := DecodeJSON(decodeRequest(jsonCT, `{"when": "yesterday"}`), new(decodeOrder))
+	err := DecodeJSON(decodeRequest(decodeCT, `{"when": "yesterday"}`), new(decodeOrder))
 	if !As(err, &pe) {
 		t.Errorf("time error: %v, want a *time.ParseError as the cause", err)
 	}
@@ -493,7 +493,7 @@ func TestDecodeJSONCauses(t *testing.T) {
 
 func TestDecodeJSONBadTarget(t *testing.T) {
 	for _, v := range []any{nil, decodeOrder{}, (*decodeOrder)(nil)} {
-		err := DecodeJSON(decodeRequest(jsonCT, `{}`), v)
+		err := DecodeJSON(decodeRequest(decodeCT, `{}`), v)
 		e := decodeStatus(t, err)
 		var iue *json.InvalidUnmarshalError
 		if e.Status != 500 || !As(err, &iue) {
@@ -513,7 +513,7 @@ func (v decodeValidator) Validate(any) ([]FieldError, error) { return v.fields, 
 func TestDecodeJSONValidator(t *testing.T) {
 	t.Run("failure of the validator is a 500", func(t *testing.T) {
 		cause := New("schema store unreachable")
-		err := DecodeJSON(decodeRequest(jsonCT, `{}`), new(decodeOrder), WithValidator(decodeValidator{err: cause}))
+		err := DecodeJSON(decodeRequest(decodeCT, `{}`), new(decodeOrder), WithValidator(decodeValidator{err: cause}))
 		if e := decodeStatus(t, err); e.Status != 500 || !Is(err, cause) {
 			t.Errorf("got %v, want a 500 wrapping the cause", err)
 		}
@@ -523,7 +523,7 @@ func TestDecodeJSONValidator(t *testing.T) {
 			BodyField("/items/10", "b"), BodyField("/items/2", "a"), HeaderField("If-Match", "h"),
 			QueryParam("limit", "q"), BodyField("/items/2", "a"), BodyField("", "root"), BodyField("/items", "x"),
 		}}
-		e := decodeStatus(t, DecodeJSON(decodeRequest(jsonCT, `{}`), new(decodeOrder), WithValidator(v)))
+		e := decodeStatus(t, DecodeJSON(decodeRequest(decodeCT, `{}`), new(decodeOrder), WithValidator(v)))
 		want := []FieldError{BodyField("", "root"), BodyField("/items", "x"), BodyField("/items/2", "a"),
 			BodyField("/items/10", "b"), QueryParam("limit", "q"), HeaderField("If-Match", "h")}
 		if e.Status != 422 || !reflect.DeepEqual(e.Fields, want) {
@@ -535,7 +535,7 @@ func TestDecodeJSONValidator(t *testing.T) {
 		for i := range 250 {
 			fields = append(fields, BodyField(Pointer("items", strconv.Itoa(i)), "is wrong"))
 		}
-		e := decodeStatus(t, DecodeJSON(decodeRequest(jsonCT, `{}`), new(decodeOrder), WithValidator(decodeValidator{fields: fields})))
+		e := decodeStatus(t, DecodeJSON(decodeRequest(decodeCT, `{}`), new(decodeOrder), WithValidator(decodeValidator{fields: fields})))
 		if len(e.Fields) != MaxFieldErrors || e.Fields[MaxFieldErrors-1].Path != "/items/99" {
 			t.Errorf("got %d fields, last %v", len(e.Fields), e.Fields[len(e.Fields)-1])
 		}
@@ -545,8 +545,8 @@ func TestDecodeJSONValidator(t *testing.T) {
 	})
 	t.Run("validator sees json.Number", func(t *testing.T) {
 		var seen any
-		v := validatorFunc(func(doc any) ([]FieldError, error) { seen = doc; return nil, nil })
-		if err := DecodeJSON(decodeRequest(jsonCT, `{"a/b": 12345678901234567890}`), new(map[string]any), WithValidator(v)); err != nil {
+		v := decodeValidatorFunc(func(doc any) ([]FieldError, error) { seen = doc; return nil, nil })
+		if err := DecodeJSON(decodeRequest(decodeCT, `{"a/b": 12345678901234567890}`), new(map[string]any), WithValidator(v)); err != nil {
 			t.Fatal(err)
 		}
 		if n := seen.(map[string]any)["a/b"]; n != json.Number("12345678901234567890") {
@@ -555,9 +555,9 @@ func TestDecodeJSONValidator(t *testing.T) {
 	})
 }
 
-type validatorFunc func(any) ([]FieldError, error)
+type decodeValidatorFunc func(any) ([]FieldError, error)
 
-func (f validatorFunc) Validate(v any) ([]FieldError, error) { return f(v) }
+func (f decodeValidatorFunc) Validate(v any) ([]FieldError, error) { return f(v) }
 
 func TestNumberFits(t *testing.T) {
 	tests := []struct {
@@ -606,12 +606,12 @@ func TestClipDetail(t *testing.T) {
 	}
 	long := strings.Repeat("é", 200) // 400 bytes
 	got := clipDetail(long)
-	if !strings.HasSuffix(got, "...") || len(got) > maxDetail+3 || !utf8Valid(got) {
+	if !strings.HasSuffix(got, "...") || len(got) > maxDetail+3 || !decodeValidUTF8(got) {
 		t.Errorf("clipDetail(long) = %q (%d bytes)", got, len(got))
 	}
 }
 
-func utf8Valid(s string) bool { return strings.ToValidUTF8(s, "\uFFFD") == s }
+func decodeValidUTF8(s string) bool { return strings.ToValidUTF8(s, "\uFFFD") == s }
 
 func TestTypeDetail(t *testing.T) {
 	tests := []struct {
@@ -621,6 +621,8 @@ func TestTypeDetail(t *testing.T) {
 	}{
 		{"string", reflect.TypeFor[*int](), "must be an integer, not a string"},
 		{"number", reflect.TypeFor[[]byte](), "must be a base64 string, not a number"},
+		{"string", reflect.TypeFor[bool](), "must be a boolean, not a string"},
+		{"array", reflect.TypeFor[float32](), "must be a number, not an array"},
 		{"object", reflect.TypeFor[[3]int](), "must be an array, not an object"},
 		{"number", reflect.TypeFor[time.Time](), "must be a string, not a number"},
 		{"bool", reflect.TypeFor[map[string]int](), "must be an object, not a boolean"},
@@ -649,14 +651,14 @@ func TestTypeDetail(t *testing.T) {
 func FuzzDecodeJSON(f *testing.F) {
 	schema := loadOrderSchema(f)
 	for _, tc := range schemaGoldenCases {
-		f.Add([]byte(tc.body), jsonCT, uint8(1))
-		f.Add([]byte(tc.body), jsonCT, uint8(2))
+		f.Add([]byte(tc.body), decodeCT, uint8(1))
+		f.Add([]byte(tc.body), decodeCT, uint8(2))
 	}
 	seeds := []string{``, ` `, `{`, `[`, `"`, `{"id": }`, `{"id": "a"} x`, `{"a/b": "x"}`, `{"items": [{"qty": 300}]}`,
 		`{"counts": {"x": "y"}}`, `{"when": "now"}`, `{"cur": 1}`, `{"price": 1e999999}`, `[1e-1001]`, `null`, `1`,
 		`{"e mail": {"a": [1, {"b": null}]}}`, `{"extra": 1, "items": [{"nam": 2}]}`, "\xff", `"\ud800"`}
 	for i, s := range seeds {
-		f.Add([]byte(s), jsonCT, uint8(i))
+		f.Add([]byte(s), decodeCT, uint8(i))
 	}
 	for _, ct := range []string{"", "text/plain", "application/json; charset=latin1", "application/problem+json",
 		`application/json; a="b;c"`, "application/json;;", "a/b+json", "/json", "application/json\x00"} {
@@ -712,10 +714,10 @@ func FuzzDecodeJSON(f *testing.F) {
 	})
 }
 
-// benchBody is a reusable request body for benchmarks.
-type benchBody struct{ bytes.Reader }
+// decodeBenchBody is a reusable request body for benchmarks.
+type decodeBenchBody struct{ bytes.Reader }
 
-func (*benchBody) Close() error { return nil }
+func (*decodeBenchBody) Close() error { return nil }
 
 // BenchmarkDecodeJSON decodes a typical small order, plain, with strict
 // fields, and validated against testdata/order.schema.json:
@@ -735,7 +737,7 @@ func BenchmarkDecodeJSON(b *testing.B) {
 		{"schema", []DecodeOption{WithSchema(schema)}},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
-			rb := &benchBody{}
+			rb := &decodeBenchBody{}
 			r := httptest.NewRequest(http.MethodPost, "/orders", nil)
 			r.Header.Set("Content-Type", "application/json")
 			r.Body = rb
@@ -750,5 +752,93 @@ func BenchmarkDecodeJSON(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+func TestCheckMediaType(t *testing.T) {
+	tests := []struct {
+		ct   string
+		want string // "" when accepted, else the message
+	}{
+		{"application/json", ""},
+		{" application/json ; charset=utf-8", ""},
+		{"application/ld+json", ""},
+		{"application/json; charset=\"UTF-8\"", ""},
+		{`application/json; charset="utf\-8"`, ""},
+		{`application/json; x="unterminated; charset=latin1`, ""},
+		{"application/json; charset=", "the request body must be UTF-8 JSON; send Content-Type: application/json"},
+		{"application/json; charset=utf-16", "the request body must be UTF-8 JSON; send Content-Type: application/json"},
+		{"application/jsonx", "the request body must be JSON; send Content-Type: application/json"},
+		{"application/json+xml", "the request body must be JSON; send Content-Type: application/json"},
+		{"application/", "the request body must be JSON; send Content-Type: application/json"},
+		{"application", "the request body must be JSON; send Content-Type: application/json"},
+		{"appli cation/json", "the request body must be JSON; send Content-Type: application/json"},
+		{"application/js\x00on", "the request body must be JSON; send Content-Type: application/json"},
+		{"application/(x)+json", "the request body must be JSON; send Content-Type: application/json"},
+		{"application/é+json", "the request body must be JSON; send Content-Type: application/json"},
+		{"text/json", "the request body must be JSON; send Content-Type: application/json"},
+		{"multipart/form-data; boundary=x", "the request body must be JSON; send Content-Type: application/json"},
+	}
+	for _, tc := range tests {
+		h := http.Header{"Content-Type": {tc.ct}}
+		var got string
+		if e := checkMediaType(h); e != nil {
+			got = e.Message
+			if e.Status != 415 || e.Code != "unsupported_media_type" {
+				t.Errorf("%q: %d %s", tc.ct, e.Status, e.Code)
+			}
+		}
+		if got != tc.want {
+			t.Errorf("checkMediaType(%q) = %q, want %q", tc.ct, got, tc.want)
+		}
+	}
+}
+
+func TestDecodeOptions(t *testing.T) {
+	body := `{"id": "` + strings.Repeat("x", 100) + `", "extra": 1}`
+	seen := 0
+	count := decodeValidatorFunc(func(any) ([]FieldError, error) { seen++; return nil, nil })
+	tests := []struct {
+		name   string
+		opts   []DecodeOption
+		status int
+	}{
+		{"later limit wins", []DecodeOption{WithMaxBytes(10), WithMaxBytes(1000)}, 0},
+		{"non-positive limit keeps the earlier one", []DecodeOption{WithMaxBytes(10), WithMaxBytes(-1)}, 413},
+		{"strict stays on", []DecodeOption{DisallowUnknownFields(), WithMaxBytes(1000)}, 422},
+		{"later validator wins", []DecodeOption{WithValidator(decodeValidator{fields: []FieldError{BodyField("", "x")}}), WithValidator(count)}, 0},
+		{"nil validator keeps the earlier one", []DecodeOption{WithValidator(count), WithSchema(nil), WithValidator(nil)}, 0},
+	}
+	for _, tc := range tests {
+		err := DecodeJSON(decodeRequest(decodeCT, body), new(decodeOrder), tc.opts...)
+		status := 0
+		if err != nil {
+			status = decodeStatus(t, err).Status
+		}
+		if status != tc.status {
+			t.Errorf("%s: status %d (%v), want %d", tc.name, status, err, tc.status)
+		}
+	}
+	if seen != 2 {
+		t.Errorf("the validator ran %d times, want 2", seen)
+	}
+}
+
+func TestHugeNumbers(t *testing.T) {
+	var doc any
+	dec := json.NewDecoder(strings.NewReader(`{"a": [1, {"b": [2, 3e5000]}], "c": true, "d": "1e9999"}`))
+	dec.UseNumber()
+	if err := dec.Decode(&doc); err != nil {
+		t.Fatal(err)
+	}
+	if !hasHugeNumber(doc) {
+		t.Fatal("hasHugeNumber = false")
+	}
+	want := []FieldError{BodyField("/a/1/b/1", "is a number outside the supported range")}
+	if got := hugeNumbers(doc, nil, nil); !reflect.DeepEqual(got, want) {
+		t.Errorf("hugeNumbers = %v, want %v", got, want)
+	}
+	if hasHugeNumber(map[string]any{"a": []any{json.Number("1"), "x", nil}}) {
+		t.Error("hasHugeNumber(small numbers) = true")
 	}
 }

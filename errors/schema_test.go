@@ -28,7 +28,7 @@ func init() {
 	}
 }
 
-func updateGolden() bool {
+func schemaUpdateGolden() bool {
 	f := flag.Lookup("update")
 	return f != nil && f.Value.String() == "true"
 }
@@ -115,7 +115,7 @@ func TestSchemaGolden(t *testing.T) {
 	}
 
 	golden := filepath.Join("testdata", "schema.golden")
-	if updateGolden() {
+	if schemaUpdateGolden() {
 		if err := os.WriteFile(golden, out.Bytes(), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -126,13 +126,13 @@ func TestSchemaGolden(t *testing.T) {
 		t.Fatalf("%v (run with -update to create it)", err)
 	}
 	if got := out.String(); got != string(want) {
-		t.Errorf("mapping differs from %s (run with -update and review the diff):\n%s", golden, lineDiff(string(want), got))
+		t.Errorf("mapping differs from %s (run with -update and review the diff):\n%s", golden, schemaLineDiff(string(want), got))
 	}
 }
 
-// lineDiff lists the lines of want and got that differ, position by
+// schemaLineDiff lists the lines of want and got that differ, position by
 // position: enough to see what changed in a golden file.
-func lineDiff(want, got string) string {
+func schemaLineDiff(want, got string) string {
 	wl, gl := strings.Split(want, "\n"), strings.Split(got, "\n")
 	var b strings.Builder
 	for i := 0; i < max(len(wl), len(gl)); i++ {
@@ -305,7 +305,7 @@ func TestSchemaConcurrent(t *testing.T) {
 		fields []FieldError
 	}
 	run := func(body string) result {
-		err := DecodeJSON(decodeRequest(jsonCT, body), new(any), WithSchema(s))
+		err := DecodeJSON(decodeRequest(decodeCT, body), new(any), WithSchema(s))
 		if err == nil {
 			return result{}
 		}

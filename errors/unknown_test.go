@@ -45,7 +45,7 @@ func (*unkStrictInside) UnmarshalJSON(b []byte) error {
 }
 
 func strictUnmarshal(b []byte, v any) error {
-	dec := json.NewDecoder(bytesReader(b))
+	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	return dec.Decode(v)
 }
@@ -121,7 +121,7 @@ func TestUnknownFields(t *testing.T) {
 }
 
 func TestDecodeJSONUnknownFieldInsideUnmarshaler(t *testing.T) {
-	err := DecodeJSON(decodeRequest(jsonCT, `{"strict": {"B": 1}}`), new(unkDoc), DisallowUnknownFields())
+	err := DecodeJSON(decodeRequest(decodeCT, `{"strict": {"B": 1}}`), new(unkDoc), DisallowUnknownFields())
 	e := decodeStatus(t, err)
 	want := []FieldError{BodyField("", `unknown field "B"`)}
 	if e.Status != 422 || !reflect.DeepEqual(e.Fields, want) {
@@ -140,11 +140,9 @@ func TestDecodeJSONManyUnknownFields(t *testing.T) {
 		body = append(body, `": 1`...)
 	}
 	body = append(body, '}')
-	e := decodeStatus(t, DecodeJSON(decodeRequest(jsonCT, string(body)), new(unkKid), DisallowUnknownFields()))
+	e := decodeStatus(t, DecodeJSON(decodeRequest(decodeCT, string(body)), new(unkKid), DisallowUnknownFields()))
 	want := "the request body has unknown fields (the first 100 of 150 problems are listed)"
 	if e.Status != 422 || len(e.Fields) != MaxFieldErrors || e.Message != want {
 		t.Errorf("got %d, %d fields, %q", e.Status, len(e.Fields), e.Message)
 	}
 }
-
-func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }
