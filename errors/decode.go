@@ -468,67 +468,95 @@ func jsonTypeOf(t reflect.Type) string {
 // text contains byte offset off, as encoding/json reports offsets in an
 // UnmarshalTypeError (just after a scalar, just inside an array or
 // object, or inside a member name). inKey says off was inside a member
-// name; the pointer is then that member's.
+// name; the pointer is then that member's. body must hold one valid JSON
+// value, which encoding/json has checked.
 func locate(body []byte, off int64) (ptr string, inKey bool) {
-	type frame struct {
-		obj     bool
-		wantKey bool
-		idx     int
-		start   int64
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	var stack []frame
-	var path []string
-	for {
-		before := dec.InputOffset()
-		tok, err := dec.Token()
-		if err != nil {
-			return "", false
-		}
-		after := dec.InputOffset()
-		if n := len(stack); n > 0 && stack[n-1].obj && stack[n-1].wantKey {
-			if d, ok := tok.(json.Delim); ok && d == '}' {
-				// an object ends; handled below
-			} else {
-				key, _ := tok.(string)
-				path = append(path, key)
-				stack[n-1].wantKey = false
-				if before < off && off <= after {
-					return Pointer(path...), true
-				}
-				continue
-			}
-		}
-		start := before
-		switch tok {
-		case json.Delim('{'), json.Delim('['):
-			stack = append(stack, frame{obj: tok == json.Delim('{'), wantKey: true, start: before})
-			if tok == json.Delim('[') {
-				path = append(path, "0")
-			}
-			continue
-		case json.Delim('}'), json.Delim(']'):
-			start = stack[len(stack)-1].start
-			if tok == json.Delim(']') {
-				path = path[:len(path)-1]
-			}
-			stack = stack[:len(stack)-1]
-		}
-		// A value ended at after and began after start.
-		if start < off && off <= after {
-			return Pointer(path...), false
+	var stack []locFrame
+	// done reports whether the value that began at start and ended just
+	// before end holds off; if not, its parent moves on.
+	done := func(start, end int) bool {
+		if int64(start) < off && off <= int64(end) {
+			return true
 		}
 		if n := len(stack); n > 0 {
 			if stack[n-1].obj {
 				stack[n-1].wantKey = true
-				path = path[:len(path)-1]
 			} else {
 				stack[n-1].idx++
-				path[len(path)-1] = strconv.Itoa(stack[n-1].idx)
 			}
 		}
+		return false
 	}
+	for i := 0; i < len(body); {
+		switch c := body[i]; c {
+		case ' ', '\t', '\r', '\n', ',', ':':
+			i++
+		case '{', '[':
+			stack = append(stack, locFrame{obj: c == '{', wantKey: c == '{', start: i})
+			i++
+		case '}', ']':
+			f := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			i++
+			if done(f.start, i) {
+				return framePointer(body, stack), false
+			}
+		case '"':
+			j := i + 1
+			for j < len(body) && body[j] != '"' {
+				if body[j] == '\\' {
+					j++
+				}
+				j++
+			}
+			j++ // past the closing quote
+			if n := len(stack); n > 0 && stack[n-1].wantKey {
+				stack[n-1].wantKey = false
+				stack[n-1].key = [2]int{i, j}
+				if int64(i) < off && off <= int64(j) {
+					return framePointer(body, stack), true
+				}
+				i = j
+				continue
+			}
+			if done(i, j) {
+				return framePointer(body, stack), false
+			}
+			i = j
+		default: // a number, true, false or null
+			j := i + 1
+			for j < len(body) && strings.IndexByte(" \t\r\n,:]}", body[j]) < 0 {
+				j++
+			}
+			if done(i, j) {
+				return framePointer(body, stack), false
+			}
+			i = j
+		}
+	}
+	return "", false
+}
+
+// locFrame is an array or object locate is in.
+type locFrame struct {
+	obj     bool
+	wantKey bool   // an object's next string is a member name
+	start   int    // offset of '[' or '{'
+	idx     int    // an array's current element
+	key     [2]int // an object's current member name, quoted
+}
+
+// framePointer builds the JSON Pointer of the value stack leads to.
+func framePointer(body []byte, stack []locFrame) string {
+	tokens := make([]string, len(stack))
+	for i, f := range stack {
+		if f.obj {
+			_ = json.Unmarshal(body[f.key[0]:f.key[1]], &tokens[i])
+		} else {
+			tokens[i] = strconv.Itoa(f.idx)
+		}
+	}
+	return Pointer(tokens...)
 }
 
 // hasHugeNumber reports whether doc has a number that numberFits refuses.

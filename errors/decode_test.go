@@ -576,26 +576,49 @@ func TestNumberFits(t *testing.T) {
 }
 
 func TestLocate(t *testing.T) {
-	body := `{"a": [1, {"b c": "x", "d/e": [true, null]}], "f": {"g": 2}, "m": {"k": 1}}`
+	body := `{"a": [1, {"b c": "x]}", "d/e": [true, null]}], "f": {"g": 2.5e3}, "m": {"k\\\"\u00e9": -1}, "n": [[], {}]}`
+	at := func(s string, plus int) int64 { return int64(strings.Index(body, s) + plus) }
 	tests := []struct {
 		off   int64
 		want  string
 		inKey bool
 	}{
-		{int64(strings.Index(body, "1")) + 1, "/a/0", false},
-		{int64(strings.Index(body, `"x"`)) + 3, "/a/1/b c", false},
-		{int64(strings.Index(body, "true")) + 4, "/a/1/d~1e/0", false},
-		{int64(strings.Index(body, "null")) + 4, "/a/1/d~1e/1", false},
-		{int64(strings.Index(body, `[true`)) + 1, "/a/1/d~1e", false},
-		{int64(strings.Index(body, `{"g"`)) + 1, "/f", false},
-		{int64(strings.Index(body, `"k"`)) + 1, "/m/k", true},
-		{1, "", false},
+		{at("1", 1), "/a/0", false},
+		{at(`"x]}"`, 5), "/a/1/b c", false},
+		{at("true", 4), "/a/1/d~1e/0", false},
+		{at("null", 4), "/a/1/d~1e/1", false},
+		{at("[true", 1), "/a/1/d~1e", false},
+		{at(`{"g"`, 1), "/f", false},
+		{at("2.5e3", 5), "/f/g", false},
+		{at(`"k`, 1), "/m/k\\\"é", true},
+		{at("-1", 2), "/m/k\\\"é", false},
+		{at("[]", 1), "/n/0", false},
+		{at("{}", 1), "/n/1", false},
+		{int64(len(body)), "", false},
+		{0, "", false},
 		{int64(len(body)) + 5, "", false},
 	}
 	for _, tc := range tests {
 		got, inKey := locate([]byte(body), tc.off)
 		if got != tc.want || inKey != tc.inKey {
 			t.Errorf("locate(%d) = %q, %v, want %q, %v", tc.off, got, inKey, tc.want, tc.inKey)
+		}
+	}
+	// Offsets as encoding/json reports them, for each kind of mismatch.
+	for _, tc := range []struct{ body, want string }{
+		{`{"items": [{"name": "a"}, {"name": 1}]}`, "/items/1/name"},
+		{`{"items": [{"name": "a"}, {"name": {"x": [1]}}]}`, "/items/1/name"},
+		{`{"items": [{"name": "a"}, {"name": ["x"]}]}`, "/items/1/name"},
+		{`{"counts": {"1": "a", "x\"y": "b"}}`, "/counts/x\"y"},
+		{` [1] `, ""},
+	} {
+		var v decodeOrder
+		var te *json.UnmarshalTypeError
+		if err := json.Unmarshal([]byte(tc.body), &v); !As(err, &te) {
+			t.Fatalf("%s: %v, want a type error", tc.body, err)
+		}
+		if got, _ := locate([]byte(tc.body), te.Offset); got != tc.want {
+			t.Errorf("%s: located %q, want %q", tc.body, got, tc.want)
 		}
 	}
 }
