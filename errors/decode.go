@@ -79,6 +79,11 @@ func WithValidator(v Validator) DecodeOption {
 //   - 500: v is not a non-nil pointer, or the validator failed; both are
 //     faults of the server, not of the request.
 //
+// The Err of each *Error is the underlying cause, when there is one (a
+// *json.SyntaxError, *json.UnmarshalTypeError, *http.MaxBytesError, a read
+// error, the error of a json.Unmarshaler), for errors.As; Write never
+// sends it.
+//
 // With a schema or validator, the body is first decoded into an any (with
 // numbers as json.Number) and validated; only a valid body is decoded
 // into v. Numbers are then limited to 256 characters and a decimal
