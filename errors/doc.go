@@ -56,4 +56,14 @@
 // and optionally validates it against a JSON Schema compiled once with
 // CompileSchema. Every failure is an *Error with the right status (400,
 // 413, 415 or 422) and, for validation, one FieldError per offending field.
+//
+//	var orderSchema = errors.MustCompileSchema(orderSchemaJSON)
+//
+//	func createOrder(w http.ResponseWriter, r *http.Request) error {
+//		var o Order
+//		if err := errors.DecodeJSON(r, &o, errors.WithSchema(orderSchema)); err != nil {
+//			return err // rendered by Handler with its status and field errors
+//		}
+//		...
+//	}
 package errors
