@@ -88,7 +88,7 @@ func ExampleWithSchema() {
 	decodeExampleServe(rd.Handler(h), "application/json", `{"price": {"amount": -1}, "gift wrap": true}`)
 	// Output:
 	// 201
-	// 422 {"type":"about:blank","title":"Unprocessable Content","status":422,"detail":"the request body did not pass validation","code":"validation_failed","errors":[{"detail":"is not allowed","pointer":"#/gift%20wrap"},{"detail":"is required","pointer":"#/item"},{"detail":"must be \u003e= 0 but found -1","pointer":"#/price/amount"},{"detail":"is required","pointer":"#/price/currency"}]}
+	// 422 {"type":"about:blank","title":"Unprocessable Content","status":422,"detail":"the request body did not pass validation","code":"validation_failed","errors":[{"detail":"is not allowed","pointer":"#/gift%20wrap"},{"detail":"is required","pointer":"#/item"},{"detail":"must be >= 0 but found -1","pointer":"#/price/amount"},{"detail":"is required","pointer":"#/price/currency"}]}
 }
 
 // With DisallowUnknownFields, members the destination has no field for

@@ -20,18 +20,9 @@ import (
 //	go test ./errors -run TestSchemaGolden -update
 //
 // and review the diff.
-func init() {
-	// Defined here only if no other test file of the package defines it,
-	// so that one -update flag serves every golden test.
-	if flag.Lookup("update") == nil {
-		flag.Bool("update", false, "rewrite the golden files under testdata")
-	}
-}
+var updateGolden = flag.Bool("update", false, "rewrite the golden files under testdata")
 
-func schemaUpdateGolden() bool {
-	f := flag.Lookup("update")
-	return f != nil && f.Value.String() == "true"
-}
+func schemaUpdateGolden() bool { return *updateGolden }
 
 func loadOrderSchema(t testing.TB) *Schema {
 	t.Helper()
