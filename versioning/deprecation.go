@@ -104,7 +104,7 @@ func addLink(h http.Header, link string) {
 			return
 		}
 	}
-	h["Link"] = append(vals, link)
+	h["Link"] = append(vals[:len(vals):len(vals)], link) // copy: vals may be shared
 }
 
 // containsLink reports whether the field value v holds link as one of its

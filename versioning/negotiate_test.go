@@ -417,3 +417,23 @@ func TestSourceString(t *testing.T) {
 }
 
 var t0 = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+
+func TestSharedHeaderSlicesNotWritten(t *testing.T) {
+	v := mustNew(t, Config{Versions: []Version{{Name: "1", Deprecated: t0, Doc: "https://x.example/d"}, {Name: "2"}}})
+	vary := make([]string, 1, 4)
+	vary[0] = "Origin"
+	link := make([]string, 1, 4)
+	link[0] = `</a>; rel="next"`
+	w := httptest.NewRecorder()
+	w.Header()["Vary"] = vary
+	v.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header()["Link"] = link
+		w.WriteHeader(200)
+	})).ServeHTTP(w, request("GET", "/v1/x"))
+	if got := w.Header()["Vary"]; len(got) != 2 || vary[:2][1] != "" {
+		t.Errorf("Vary %q; shared array %q", got, vary[:2])
+	}
+	if got := w.Header()["Link"]; len(got) != 2 || link[:2][1] != "" {
+		t.Errorf("Link %q; shared array %q", got, link[:2])
+	}
+}

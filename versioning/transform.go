@@ -304,6 +304,10 @@ func convertible(status int, h http.Header) bool {
 // and sends it on w.
 func (v *Versioner) sendConverted(w http.ResponseWriter, r *http.Request, cw *capture.Writer, ver *version) {
 	status := cw.Status()
+	if cw.Body().Len() == 0 {
+		_ = cw.Release() // nothing to convert; a failed write means the client is gone
+		return
+	}
 	body := cw.Body().Bytes()
 	cw.Discard()
 	out, err := v.convert(r, ver, body, false)

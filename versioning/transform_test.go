@@ -253,6 +253,10 @@ func TestResponseNotConverted(t *testing.T) {
 			w.WriteHeader(409)
 			_, _ = io.WriteString(w, item)
 		}, item},
+		{"empty", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(200)
+		}, "-"},
 		{"invalid JSON", func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "application/json")
 			_, _ = io.WriteString(w, `{"price":`)
@@ -260,15 +264,26 @@ func TestResponseNotConverted(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			v := newPriceVersioner(t, Config{})
+			logs := &logRecorder{}
+			v := newPriceVersioner(t, Config{Logger: slog.New(logs)})
 			w := httptest.NewRecorder()
 			v.Handler(tt.handler).ServeHTTP(w, request("GET", "/api/v1/items/1"))
+			wantLogs := 0
+			if tt.name == "invalid JSON" {
+				wantLogs = 1
+			}
+			if m := logs.messages(); len(m) != wantLogs {
+				t.Errorf("logs %q", m)
+			}
 			if tt.want == "" {
 				e := decodeError(t, w.Body.Bytes())
 				if d := e["details"].(map[string]any); d["price.amount"] == nil {
 					t.Errorf("error body changed: %s", w.Body)
 				}
 				return
+			}
+			if tt.want == "-" {
+				tt.want = ""
 			}
 			if w.Body.String() != tt.want {
 				t.Errorf("body %q, want %q", w.Body, tt.want)
@@ -633,4 +648,41 @@ func TestIsJSONType(t *testing.T) {
 	if !isJSONType("application/problem+json", true) {
 		t.Error("problem+json request body not JSON")
 	}
+}
+
+// FuzzConvert checks that any request body a client sends is converted
+// without a panic into JSON, or refused as not JSON, and that converting
+// a v2 body down and up again gives it back when it has the v2 shape.
+//
+//	go test ./versioning -run '^$' -fuzz FuzzConvert -fuzztime 60s
+func FuzzConvert(f *testing.F) {
+	for _, s := range []string{
+		`{"name":"mug","price":1200,"currency":"USD"}`, `[{"price":1},{"price":{"amount":2}}]`,
+		`{"items":[{"price":1,"currency":"X"}],"meta":{}}`, `{"customer":{"zip":"1"},"orders":[{"lines":[{"qty":1}]}]}`,
+		`1e400`, `"x"`, `{"price":{"price":{}}}`, `{"a":1}{}`, `{"zip":"1","address":"x"}`,
+	} {
+		f.Add([]byte(s))
+	}
+	v := mustNew(f, Config{Versions: []Version{{Name: "1"}, {Name: "2"}, {Name: "3"}}, Changes: []Change{
+		priceChange,
+		{Version: "3", Description: "d", At: []string{"/customer", "/orders/*/lines/*", ""}, Edits: []Edit{
+			Rename("zip", "postal_code"), Move("/zip", "/address/zip"), Remove("qty", 1), Add("flag", true),
+		}},
+	}})
+	f.Fuzz(func(t *testing.T, body []byte) {
+		up, err := v.ConvertRequest(nil, "1", body)
+		if err != nil {
+			if !errors.Is(err, errNotJSON) {
+				t.Fatalf("%q: error %v", body, err)
+			}
+			return
+		}
+		if !json.Valid(up) {
+			t.Fatalf("%q: converted to invalid JSON %q", body, up)
+		}
+		down, err := v.ConvertResponse(nil, "1", up)
+		if err != nil || !json.Valid(down) {
+			t.Fatalf("%q: down %q, %v", body, down, err)
+		}
+	})
 }

@@ -26,6 +26,9 @@ func (v *Versioner) setVary(h http.Header, own []string) {
 			n++
 		}
 	}
+	// Appending to a full slice copies it: the existing one may be
+	// shared by whoever set it.
+	vals = vals[:len(vals):len(vals)]
 	switch n {
 	case 0:
 		return

@@ -66,6 +66,11 @@ func (s Source) String() string {
 
 // PathMode says what happens to the version segment of a path that
 // carries one, before the request reaches the next handler.
+//
+// StripPath and RewritePath change r.URL only; r.RequestURI keeps the
+// target the client sent. Build links and Location values from it (or
+// from FromContext), or they point at the path the handler sees: with
+// RewritePath, at the newest version.
 type PathMode uint8
 
 const (
