@@ -340,6 +340,7 @@ func TestNewRejects(t *testing.T) {
 		{"template not at end", Config{Versions: two, PathTemplate: "/api/{version}/x"}},
 		{"template relative", Config{Versions: two, PathTemplate: "v{version}"}},
 		{"bad header", Config{Versions: two, Header: "Api Version"}},
+		{"reserved header", Config{Versions: two, Header: "accept"}},
 		{"bad vendor", Config{Versions: two, Vendor: "Acme"}},
 		{"bad param", Config{Versions: two, MediaTypeParam: "Q"}},
 		{"strict without media type", Config{Versions: two, StrictAccept: true, Sources: []Source{SourcePath}}},
@@ -405,6 +406,19 @@ func TestLargeRegistry(t *testing.T) {
 		if w.Code != tc.want || tc.want == 200 && s.version != tc.hdr {
 			t.Errorf("Api-Version %s: status %d version %q", tc.hdr, w.Code, s.version)
 		}
+	}
+}
+
+func TestVersions(t *testing.T) {
+	vs := []Version{{Name: "1", Deprecated: t0, Successor: "2"}, {Name: "2"}}
+	v := mustNew(t, Config{Versions: vs})
+	got := v.Versions()
+	if !reflect.DeepEqual(got, vs) {
+		t.Errorf("Versions() = %+v", got)
+	}
+	got[0].Name = "x"
+	if v.Versions()[0].Name != "1" {
+		t.Error("Versions() shares its slice")
 	}
 }
 

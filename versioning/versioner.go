@@ -300,6 +300,10 @@ func (v *Versioner) buildSources(cfg Config) error {
 		return errors.New("invalid Header " + quote(h))
 	}
 	v.header = textproto.CanonicalMIMEHeaderKey(h)
+	switch v.header {
+	case "Accept", "Content-Type", "Content-Length", "Vary", "Link", "Deprecation", "Sunset":
+		return errors.New("Header " + quote(h) + " is a standard field with another meaning")
+	}
 
 	if cfg.Vendor != "" {
 		for i := 0; i < len(cfg.Vendor); i++ {
@@ -389,6 +393,15 @@ func (v *Versioner) serve(w http.ResponseWriter, r *http.Request, next http.Hand
 		v.setVary(h, nil)
 	}
 	capture.Put(cw)
+}
+
+// Versions returns the registered versions, oldest first.
+func (v *Versioner) Versions() []Version {
+	out := make([]Version, len(v.versions))
+	for i, ver := range v.versions {
+		out[i] = ver.Version
+	}
+	return out
 }
 
 // rewrite gives r, the middleware's copy of the request, the URL that
