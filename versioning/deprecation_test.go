@@ -435,3 +435,35 @@ func TestSunsetUsesUTC(t *testing.T) {
 		t.Errorf("unix %s", got)
 	}
 }
+
+func TestExistingDeprecationFields(t *testing.T) {
+	d, err := newDeprecation(t0, t0.Add(time.Hour), "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name               string
+		dep, sunset        []string
+		wantDep, wantSunst string
+	}{
+		{"none", nil, nil, "@1735689600", "Wed, 01 Jan 2025 01:00:00 GMT"},
+		{"legacy true replaced", []string{"true"}, []string{"soon"}, "@1735689600", "Wed, 01 Jan 2025 01:00:00 GMT"},
+		{"earlier kept", []string{"@1700000000"}, []string{"Tue, 31 Dec 2024 00:00:00 GMT"}, "@1700000000", "Tue, 31 Dec 2024 00:00:00 GMT"},
+		{"later replaced", []string{"@1800000000"}, []string{"Fri, 01 Jan 2100 00:00:00 GMT"}, "@1735689600", "Wed, 01 Jan 2025 01:00:00 GMT"},
+		{"several replaced", []string{"@1", "@2"}, []string{"a", "b"}, "@1735689600", "Wed, 01 Jan 2025 01:00:00 GMT"},
+		{"date with parameters is still a date", []string{"@1;x=1"}, nil, "@1;x=1", "Wed, 01 Jan 2025 01:00:00 GMT"},
+	}
+	for _, tt := range tests {
+		h := http.Header{}
+		if tt.dep != nil {
+			h["Deprecation"] = tt.dep
+		}
+		if tt.sunset != nil {
+			h["Sunset"] = tt.sunset
+		}
+		d.apply(h, "")
+		if h.Get("Deprecation") != tt.wantDep || h.Get("Sunset") != tt.wantSunst || len(h["Deprecation"]) != 1 {
+			t.Errorf("%s: Deprecation %q Sunset %q", tt.name, h["Deprecation"], h["Sunset"])
+		}
+	}
+}
