@@ -1,0 +1,348 @@
+package versioning
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+
+	apierrors "github.com/restwell/restwell/errors"
+	"github.com/restwell/restwell/internal/capture"
+)
+
+// errNotJSON marks a body that is not one JSON value; the middleware then
+// passes it on unconverted.
+var errNotJSON = errors.New("versioning: body is not JSON")
+
+// ConvertRequest upgrades a JSON request body of the named version to the
+// newest version, applying the Changes as Handler does. r is used only for
+// Change.Match; when it is nil every change applies. The body is returned
+// as it is when nothing needs converting.
+func (v *Versioner) ConvertRequest(r *http.Request, version string, body []byte) ([]byte, error) {
+	ver := v.lookup(version)
+	if ver == nil {
+		return nil, &UnsupportedError{Source: SourceDefault, Requested: clipName(version), Supported: v.supported()}
+	}
+	return v.convert(r, ver, body, true)
+}
+
+// ConvertResponse downgrades a JSON body written for the newest version to
+// the named version, applying the Changes as Handler does; use it for
+// webhook payloads and other bodies sent outside a response. r is used
+// only for Change.Match; when it is nil every change applies. The body is
+// returned as it is when nothing needs converting.
+func (v *Versioner) ConvertResponse(r *http.Request, version string, body []byte) ([]byte, error) {
+	ver := v.lookup(version)
+	if ver == nil {
+		return nil, &UnsupportedError{Source: SourceDefault, Requested: clipName(version), Supported: v.supported()}
+	}
+	return v.convert(r, ver, body, false)
+}
+
+func clipName(s string) string {
+	if validName(s) {
+		return s
+	}
+	return ""
+}
+
+// convert applies the changes after version ver to body: upwards for a
+// request, downwards for a response.
+func (v *Versioner) convert(r *http.Request, ver *version, body []byte, up bool) ([]byte, error) {
+	chs := v.changes[ver.firstChange:]
+	applies := func(ch *change) bool {
+		return (up && ch.up || !up && ch.down) && (r == nil || ch.Match == nil || ch.Match(r))
+	}
+	n := 0
+	for _, ch := range chs {
+		if applies(ch) {
+			n++
+		}
+	}
+	if n == 0 {
+		return body, nil
+	}
+	val, err := decodeJSON(body)
+	if err != nil {
+		return nil, errNotJSON
+	}
+	if up {
+		for _, ch := range chs {
+			if applies(ch) {
+				if val, err = ch.upgrade(val); err != nil {
+					return nil, err
+				}
+			}
+		}
+	} else {
+		for i := len(chs) - 1; i >= 0; i-- {
+			if applies(chs[i]) {
+				if val, err = chs[i].downgrade(val); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	out, err := json.Marshal(val)
+	if err != nil {
+		return nil, err
+	}
+	if len(body) > 0 && body[len(body)-1] == '\n' {
+		out = append(out, '\n') // as json.Encoder writes it
+	}
+	return out, nil
+}
+
+func (ch *change) upgrade(body any) (any, error) {
+	if len(ch.Edits) > 0 {
+		err := ch.each(body, func(obj map[string]any) error {
+			for _, e := range ch.Edits {
+				if e.Up != nil {
+					if err := e.Up(obj); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	if ch.Request != nil {
+		return ch.Request(body)
+	}
+	return body, nil
+}
+
+func (ch *change) downgrade(body any) (any, error) {
+	if ch.Response != nil {
+		var err error
+		if body, err = ch.Response(body); err != nil {
+			return nil, err
+		}
+	}
+	if len(ch.Edits) > 0 {
+		err := ch.each(body, func(obj map[string]any) error {
+			for i := len(ch.Edits) - 1; i >= 0; i-- {
+				if d := ch.Edits[i].Down; d != nil {
+					if err := d(obj); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return body, nil
+}
+
+// each calls fn for every object the change's At selects in body.
+func (ch *change) each(body any, fn func(map[string]any) error) error {
+	if ch.at == nil {
+		return eachResource(body, fn)
+	}
+	for _, sel := range ch.at {
+		if err := walk(body, sel, fn); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// eachResource calls fn for each element of items in a page, each element
+// of an array body, or else the body object.
+func eachResource(body any, fn func(map[string]any) error) error {
+	switch x := body.(type) {
+	case []any:
+		return eachObject(x, fn)
+	case map[string]any:
+		if items, ok := x["items"].([]any); ok {
+			if _, ok := x["meta"].(map[string]any); ok {
+				return eachObject(items, fn)
+			}
+		}
+		return fn(x)
+	}
+	return nil
+}
+
+func eachObject(arr []any, fn func(map[string]any) error) error {
+	for _, el := range arr {
+		if obj, ok := el.(map[string]any); ok {
+			if err := fn(obj); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// walk follows the selector toks from val and calls fn for each object it
+// reaches; an array reached at the end stands for each object in it.
+func walk(val any, toks []string, fn func(map[string]any) error) error {
+	if len(toks) == 0 {
+		switch x := val.(type) {
+		case map[string]any:
+			return fn(x)
+		case []any:
+			return eachObject(x, fn)
+		}
+		return nil
+	}
+	tok, rest := toks[0], toks[1:]
+	switch x := val.(type) {
+	case map[string]any:
+		if tok == "*" {
+			for _, el := range x {
+				if err := walk(el, rest, fn); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		if el, ok := x[tok]; ok {
+			return walk(el, rest, fn)
+		}
+	case []any:
+		if tok == "*" {
+			for _, el := range x {
+				if err := walk(el, rest, fn); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		if i, err := strconv.Atoi(tok); err == nil && i >= 0 && i < len(x) && tok == strconv.Itoa(i) {
+			return walk(x[i], rest, fn)
+		}
+	}
+	return nil
+}
+
+// isJSONType reports whether a Content-Type value is application/json or
+// application/*+json; problem says whether application/problem+json
+// counts.
+func isJSONType(ct string, problem bool) bool {
+	if i := strings.IndexByte(ct, ';'); i >= 0 {
+		ct = ct[:i]
+	}
+	ct = trimOWS(ct)
+	const app = "application/"
+	if len(ct) <= len(app) || !strings.EqualFold(ct[:len(app)], app) {
+		return false
+	}
+	sub := ct[len(app):]
+	if strings.EqualFold(sub, "json") {
+		return true
+	}
+	if !problem && strings.EqualFold(sub, "problem+json") {
+		return false
+	}
+	return hasSuffixFold(sub, "+json") && len(sub) > len("+json")
+}
+
+// upgradeRequest replaces the JSON body of r, a request of version ver,
+// with its upgrade to the newest version. r is the middleware's own copy
+// of the request. A body that is not JSON is passed on as it was, for the
+// handler to refuse.
+func (v *Versioner) upgradeRequest(r *http.Request, ver *version) error {
+	if r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0 || !isJSONType(r.Header.Get("Content-Type"), true) {
+		return nil
+	}
+	data, err := io.ReadAll(io.LimitReader(r.Body, v.maxRequest+1))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return apierrors.ContentTooLarge("the request body is larger than " + strconv.FormatInt(mbe.Limit, 10) + " bytes").WithCause(ErrBodyTooLarge)
+		}
+		return apierrors.BadRequest("the request body could not be read").WithCause(err)
+	}
+	if int64(len(data)) > v.maxRequest {
+		return apierrors.ContentTooLarge("the request body is larger than " + strconv.FormatInt(v.maxRequest, 10) + " bytes").WithCause(ErrBodyTooLarge)
+	}
+	out, err := v.convert(r, ver, data, true)
+	switch {
+	case errors.Is(err, errNotJSON):
+		out = data
+	case err != nil:
+		var ae *apierrors.Error
+		if errors.As(err, &ae) {
+			return err
+		}
+		return apierrors.Internal(err)
+	}
+	r.Body = io.NopCloser(bytes.NewReader(out))
+	r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(out)), nil }
+	r.ContentLength = int64(len(out))
+	r.TransferEncoding = nil
+	if _, ok := r.Header["Content-Length"]; ok {
+		r.Header = r.Header.Clone() // the map is shared with the caller's request
+		r.Header["Content-Length"] = []string{strconv.Itoa(len(out))}
+	}
+	return nil
+}
+
+// convertible reports whether a response with this status and header can
+// be downgraded: a 2xx with a body, not partial, in JSON.
+func convertible(status int, h http.Header) bool {
+	if status < 200 || status > 299 || status == http.StatusNoContent || status == http.StatusResetContent || status == http.StatusPartialContent {
+		return false
+	}
+	ct := h["Content-Type"]
+	return len(ct) == 1 && isJSONType(ct[0], false)
+}
+
+// sendConverted downgrades the held response of a request of version ver
+// and sends it on w.
+func (v *Versioner) sendConverted(w http.ResponseWriter, r *http.Request, cw *capture.Writer, ver *version) {
+	status := cw.Status()
+	if cw.Body().Len() == 0 {
+		_ = cw.Release() // nothing to convert; a failed write means the client is gone
+		return
+	}
+	body := cw.Body().Bytes()
+	cw.Discard()
+	out, err := v.convert(r, ver, body, false)
+	h := w.Header()
+	switch {
+	case errors.Is(err, errNotJSON):
+		v.log.LogAttrs(r.Context(), slog.LevelWarn, "versioning: response declared as JSON is not JSON; sent unconverted",
+			slog.String("version", ver.Name), slog.String("method", r.Method), slog.String("path", clip(r.URL.Path)))
+		out = body
+	case err != nil:
+		v.errh(w, r, apierrors.Internal(err))
+		return
+	default:
+		h["Content-Length"] = []string{strconv.Itoa(len(out))}
+		weakenETag(h)
+	}
+	w.WriteHeader(status)
+	_, _ = w.Write(out) // a failed write means the client is gone
+}
+
+// weakenETag makes a strong ETag weak: the converted body is another
+// representation of the same state, not the bytes the tag was made for
+// (RFC 9110 §8.8.1). Weak comparison, used by If-None-Match, still works.
+func weakenETag(h http.Header) {
+	vals := h["Etag"]
+	if len(vals) == 1 && strings.HasPrefix(vals[0], `"`) {
+		h["Etag"] = []string{"W/" + vals[0]}
+	}
+}
+
+// clip bounds a client-supplied value before it reaches a log.
+func clip(s string) string {
+	const max = 256
+	if len(s) > max {
+		return s[:max] + "..."
+	}
+	return s
+}

@@ -1,0 +1,553 @@
+package versioning
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/textproto"
+	"strings"
+	"time"
+
+	apierrors "github.com/restwell/restwell/errors"
+	"github.com/restwell/restwell/internal/capture"
+)
+
+// Config configures a Versioner. Only Versions is required; every other
+// field documents its default.
+type Config struct {
+	// Versions the API serves, oldest first. Required. Handlers are written
+	// for the last one, the newest; Changes convert for the others.
+	Versions []Version
+	// Default is the version of a request that names none. Empty means the
+	// newest.
+	Default string
+	// Sources lists where a request may name its version, in order of
+	// precedence: the first source the request uses decides, and a version
+	// it names that is not supported is refused even if a later source
+	// names a good one. Nil means SourcePath, SourceHeader,
+	// SourceMediaType; an empty, non-nil list gives every request the
+	// default version.
+	Sources []Source
+	// PathTemplate is the start of a versioned path, ending with
+	// "{version}": "/api/v{version}" matches /api/v2/items. The version
+	// segment runs to the next "/". A segment that is not a registered
+	// version but looks like one (a number, or a date, when registered
+	// names are numbers or dates) is refused with 404; any other path
+	// carries no version, so /vendors is not taken for a version. Empty
+	// means "/v{version}".
+	PathTemplate string
+	// PathMode says what the next handler sees of a versioned path. The
+	// zero value is KeepPath.
+	PathMode PathMode
+	// Header names the request header that may carry the version, and the
+	// response header every response of a negotiated version carries it
+	// in. Empty means "Api-Version".
+	Header string
+	// Vendor, when set, makes vendor media types in Accept name versions:
+	// with Vendor "acme", application/vnd.acme.v2+json (or
+	// application/vnd.acme.2025-06-01+json) asks for that version. Lower
+	// case letters, digits, '.' and '-'. Empty means vendor types name no
+	// version; the media type parameter works either way.
+	Vendor string
+	// MediaTypeParam is the Accept parameter that names a version, as in
+	// application/json; version=2. Empty means "version".
+	MediaTypeParam string
+	// StrictAccept answers 406 Not Acceptable when the Accept header
+	// allows no JSON response of the chosen version; it requires
+	// SourceMediaType. The default false ignores such an Accept header, as
+	// RFC 9110 permits, and serves JSON anyway.
+	StrictAccept bool
+	// AfterSunset says how a version or deprecated route is served once
+	// its sunset time has passed. The zero value is KeepServing.
+	AfterSunset AfterSunset
+	// Changes convert request and response bodies between the newest
+	// version and older ones. Nil means handlers see, and clients get,
+	// the same bodies in every version.
+	Changes []Change
+	// MaxRequestBytes bounds a request body read to be upgraded; a larger
+	// one is refused with 413. Zero means 1 MiB.
+	MaxRequestBytes int64
+	// MaxResponseBytes bounds the response body held back to be
+	// downgraded. Converting needs the whole body in memory (and decoded,
+	// several times its size), so the bound protects memory; but a
+	// larger body is then sent unconverted, in the newest version's shape,
+	// and an error is logged. Zero means no bound: every response of an
+	// older version is held in full, so paginate large collections. A
+	// response the handler flushes is also sent unconverted and logged.
+	MaxResponseBytes int
+	// ClientKey names the caller of a request to a deprecated version or
+	// route, such as an API key id or account, for Usage and the log. The
+	// value is clipped to 128 bytes of visible ASCII. Nil means calls are
+	// counted per version and route only.
+	ClientKey func(r *http.Request) string
+	// MaxTracked bounds the distinct (version, route, client) entries
+	// Usage keeps; beyond it, new clients are counted under OtherClients.
+	// Zero means 10000.
+	MaxTracked int
+	// OnDeprecated, when set, is called for every request to a deprecated
+	// version or route (one with a deprecation or sunset time), with the
+	// counts so far, before the handler runs. It must be fast and safe for
+	// concurrent use.
+	OnDeprecated func(r *http.Request, u Usage)
+	// Logger receives a warning the first time each client calls a
+	// deprecated version or route, and then at most once per LogInterval,
+	// with the count so far; and errors about responses that could not
+	// be converted. Nil means slog.Default().
+	Logger *slog.Logger
+	// LogInterval is the least time between two log records about the
+	// same version, route and client. Zero means one hour; negative means
+	// deprecated calls are not logged.
+	LogInterval time.Duration
+	// Now returns the current time, for sunset decisions and usage
+	// records. Nil means time.Now.
+	Now func() time.Time
+	// ErrorHandler writes refusals: unsupported versions, 406, 410, 413,
+	// and 500 when a conversion fails. Nil means errors.Write.
+	ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
+}
+
+// A Versioner negotiates the API version of each request, marks responses
+// of deprecated versions and converts bodies between versions. Build one
+// with New; it is safe for concurrent use by multiple goroutines.
+type Versioner struct {
+	versions     []*version
+	byName       map[string]*version // for large registries; nil means a linear search
+	def, latest  *version
+	shapes       uint8 // bit set of the shapes of registered names
+	sources      []Source
+	pathPrefix   string // PathTemplate before "{version}"
+	pathMode     PathMode
+	header       string // canonical
+	vendor       string // "vnd." + Vendor
+	param        string
+	strict       bool
+	afterSunset  AfterSunset
+	vary         string   // the Vary value to merge, "" for none
+	varyTokens   []string // its tokens
+	varyHook     func(int, http.Header) bool
+	changes      []*change
+	maxRequest   int64
+	maxResponse  int
+	clientKey    func(*http.Request) string
+	onDeprecated func(*http.Request, Usage)
+	log          *slog.Logger
+	logInterval  time.Duration
+	now          func() time.Time
+	errh         func(http.ResponseWriter, *http.Request, error)
+	usage        tracker
+}
+
+// DefaultHeader is the version header unless Config.Header names another.
+const DefaultHeader = "Api-Version"
+
+// New returns a Versioner for cfg, or an error, prefixed "versioning: ",
+// when cfg is invalid: no versions, an invalid or repeated name, a sunset
+// earlier than its deprecation, an unknown default or successor, an
+// invalid URL, source, template, header, vendor or change.
+func New(cfg Config) (*Versioner, error) {
+	v, err := build(cfg)
+	if err != nil {
+		return nil, errors.New("versioning: " + err.Error())
+	}
+	return v, nil
+}
+
+func build(cfg Config) (*Versioner, error) {
+	if len(cfg.Versions) == 0 {
+		return nil, errors.New("no versions")
+	}
+	v := &Versioner{
+		strict:       cfg.StrictAccept,
+		afterSunset:  cfg.AfterSunset,
+		pathMode:     cfg.PathMode,
+		clientKey:    cfg.ClientKey,
+		onDeprecated: cfg.OnDeprecated,
+		log:          cfg.Logger,
+		logInterval:  cfg.LogInterval,
+		now:          cfg.Now,
+		errh:         cfg.ErrorHandler,
+		maxRequest:   cfg.MaxRequestBytes,
+		maxResponse:  cfg.MaxResponseBytes,
+	}
+	v.usage.max = cfg.MaxTracked
+	if err := v.buildVersions(cfg); err != nil {
+		return nil, err
+	}
+	if err := v.buildSources(cfg); err != nil {
+		return nil, err
+	}
+	if err := v.compileChanges(cfg.Changes); err != nil {
+		return nil, err
+	}
+	for _, ver := range v.versions {
+		ver.plain = ver.dep == nil && ver.firstChange == len(v.changes)
+	}
+	switch {
+	case v.afterSunset > Gone:
+		return nil, errors.New("invalid AfterSunset")
+	case v.pathMode > RewritePath:
+		return nil, errors.New("invalid PathMode")
+	case v.maxRequest < 0:
+		return nil, errors.New("negative MaxRequestBytes")
+	case v.maxResponse < 0:
+		return nil, errors.New("negative MaxResponseBytes")
+	case v.usage.max < 0:
+		return nil, errors.New("negative MaxTracked")
+	}
+	if v.maxRequest == 0 {
+		v.maxRequest = 1 << 20
+	}
+	if v.maxResponse == 0 {
+		v.maxResponse = capture.Unlimited
+	}
+	if v.usage.max == 0 {
+		v.usage.max = 10000
+	}
+	if v.log == nil {
+		v.log = slog.Default()
+	}
+	if v.logInterval == 0 {
+		v.logInterval = time.Hour
+	}
+	if v.now == nil {
+		v.now = time.Now
+	}
+	if v.errh == nil {
+		v.errh = apierrors.Write
+	}
+	v.varyHook = func(_ int, h http.Header) bool {
+		v.setVary(h, nil)
+		return false
+	}
+	return v, nil
+}
+
+func (v *Versioner) buildVersions(cfg Config) error {
+	v.versions = make([]*version, len(cfg.Versions))
+	for i, vc := range cfg.Versions {
+		if !validName(vc.Name) {
+			return errors.New("invalid version name " + quote(vc.Name) + ": use 1 to 64 letters, digits, '.', '-' or '_'")
+		}
+		for _, prev := range v.versions[:i] {
+			if prev.Name == vc.Name {
+				return errors.New("version " + vc.Name + " is listed twice")
+			}
+		}
+		dep, err := newDeprecation(vc.Deprecated, vc.Sunset, vc.Doc, vc.SunsetPolicy)
+		if err != nil {
+			return errors.New("version " + vc.Name + ": " + err.Error())
+		}
+		ver := &version{Version: vc, index: i, shape: shapeOf(vc.Name), dep: dep}
+		v.versions[i] = ver
+		v.shapes |= 1 << ver.shape
+	}
+	if len(v.versions) > 8 {
+		v.byName = make(map[string]*version, len(v.versions))
+		for _, ver := range v.versions {
+			v.byName[ver.Name] = ver
+		}
+	}
+	for _, ver := range v.versions {
+		if ver.Successor == "" {
+			continue
+		}
+		if ver.successor = v.lookup(ver.Successor); ver.successor == nil || ver.successor == ver {
+			return errors.New("version " + ver.Name + ": invalid successor " + quote(ver.Successor))
+		}
+	}
+	v.latest = v.versions[len(v.versions)-1]
+	v.def = v.latest
+	if cfg.Default != "" {
+		if v.def = v.lookup(cfg.Default); v.def == nil {
+			return errors.New("unknown default version " + quote(cfg.Default))
+		}
+	}
+	return nil
+}
+
+func (v *Versioner) buildSources(cfg Config) error {
+	v.sources = cfg.Sources
+	if v.sources == nil {
+		v.sources = []Source{SourcePath, SourceHeader, SourceMediaType}
+	}
+	v.sources = append([]Source(nil), v.sources...)
+	var seen [4]bool
+	for _, s := range v.sources {
+		if s < SourcePath || s > SourceMediaType || seen[s] {
+			return errors.New("invalid or repeated source " + s.String())
+		}
+		seen[s] = true
+	}
+	if cfg.StrictAccept && !seen[SourceMediaType] {
+		return errors.New("StrictAccept needs SourceMediaType")
+	}
+
+	tmpl := cfg.PathTemplate
+	if tmpl == "" {
+		tmpl = "/v{version}"
+	}
+	const ph = "{version}"
+	v.pathPrefix = strings.TrimSuffix(tmpl, ph)
+	if !strings.HasPrefix(tmpl, "/") || !strings.HasSuffix(tmpl, ph) || strings.ContainsAny(v.pathPrefix, "{}") {
+		return errors.New("invalid PathTemplate " + quote(tmpl) + ": want a path ending with {version}, such as /api/v{version}")
+	}
+
+	h := cfg.Header
+	if h == "" {
+		h = DefaultHeader
+	}
+	if t, rest := token(h); t == "" || rest != "" {
+		return errors.New("invalid Header " + quote(h))
+	}
+	v.header = textproto.CanonicalMIMEHeaderKey(h)
+	switch v.header {
+	case "Accept", "Content-Type", "Content-Length", "Vary", "Link", "Deprecation", "Sunset":
+		return errors.New("Header " + quote(h) + " is a standard field with another meaning")
+	}
+
+	if cfg.Vendor != "" {
+		for i := 0; i < len(cfg.Vendor); i++ {
+			c := cfg.Vendor[i]
+			if !(c >= 'a' && c <= 'z' || isDigit(c) || c == '.' || c == '-') {
+				return errors.New("invalid Vendor " + quote(cfg.Vendor))
+			}
+		}
+		v.vendor = "vnd." + cfg.Vendor
+	}
+	v.param = cfg.MediaTypeParam
+	if v.param == "" {
+		v.param = "version"
+	}
+	if t, rest := token(v.param); t == "" || rest != "" || strings.EqualFold(v.param, "q") {
+		return errors.New("invalid MediaTypeParam " + quote(v.param))
+	}
+
+	if seen[SourceHeader] {
+		v.varyTokens = append(v.varyTokens, v.header)
+	}
+	if seen[SourceMediaType] {
+		v.varyTokens = append(v.varyTokens, "Accept")
+	}
+	v.vary = strings.Join(v.varyTokens, ", ")
+	return nil
+}
+
+// Handler returns a handler that negotiates the version of each request
+// and serves it with next.
+//
+// The chosen version is in the request context (FromContext) and in the
+// response header (Config.Header). A version that is not supported gets
+// 404 when it came from the path, 400 from a header or media type, code
+// "unsupported_version", listing the supported versions. When the version
+// may come from a header or the Accept header, every response, errors
+// included, names them in Vary, merged with the values there.
+//
+// Responses of a deprecated version carry Deprecation, Sunset and Link
+// headers; past its sunset, AfterSunset Gone answers 410. For versions
+// older than the newest, request and response bodies are converted by the
+// Changes.
+func (v *Versioner) Handler(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		v.serve(w, r, next)
+	})
+}
+
+func (v *Versioner) serve(w http.ResponseWriter, r *http.Request, next http.Handler) {
+	h := w.Header()
+	ver, src, end, f := v.negotiate(r)
+	if f.kind != failNone {
+		v.setVary(h, nil)
+		v.errh(w, r, v.failureError(f))
+		return
+	}
+	var c *vctx
+	var r2 *http.Request
+	if src == SourcePath && v.pathMode != KeepPath {
+		uc := &urlCtx{vctx: vctx{Context: r.Context(), ver: ver, src: src}}
+		c = &uc.vctx
+		r2 = r.WithContext(uc)
+		v.rewrite(uc, r2, end)
+	} else {
+		c = &vctx{Context: r.Context(), ver: ver, src: src}
+		r2 = r.WithContext(c)
+	}
+	c.vals[0] = ver.Name
+	h[v.header] = c.vals[0:1:1]
+	if v.vary != "" {
+		c.vals[1] = v.vary
+		v.setVary(h, c.vals[1:2:2])
+	}
+	if !ver.plain {
+		v.serveFull(w, r, r2, c, end, next)
+		return
+	}
+	if v.vary == "" {
+		next.ServeHTTP(w, r2)
+		return
+	}
+	// A handler may replace Vary: put the tokens back when it commits.
+	cw, rw := capture.Get(w, capture.Hold, 0)
+	cw.HoldIf = v.varyHook
+	next.ServeHTTP(rw, r2)
+	if !cw.Started() {
+		v.setVary(h, nil)
+	}
+	capture.Put(cw)
+}
+
+// Versions returns the registered versions, oldest first.
+func (v *Versioner) Versions() []Version {
+	out := make([]Version, len(v.versions))
+	for i, ver := range v.versions {
+		out[i] = ver.Version
+	}
+	return out
+}
+
+// rewrite gives r, the middleware's copy of the request, the URL that
+// PathMode asks for; end is the length of the versioned prefix.
+func (v *Versioner) rewrite(c *urlCtx, r *http.Request, end int) {
+	c.url = *r.URL
+	p := r.URL.Path
+	newPrefix := ""
+	if v.pathMode == RewritePath {
+		if c.ver == v.latest {
+			return
+		}
+		newPrefix = v.pathPrefix + v.latest.Name
+	}
+	c.url.Path = newPrefix + p[end:]
+	if c.url.Path == "" {
+		c.url.Path = "/"
+	}
+	if raw := r.URL.RawPath; raw != "" {
+		if strings.HasPrefix(raw, p[:end]) {
+			c.url.RawPath = newPrefix + raw[end:]
+			if c.url.RawPath == "" {
+				c.url.RawPath = "/"
+			}
+		} else {
+			c.url.RawPath = ""
+		}
+	}
+	r.URL = &c.url
+}
+
+// served is the state of a request of a version that is deprecated or
+// converted, for the hook that runs when the handler commits its header.
+type served struct {
+	v        *Versioner
+	ver      *version
+	r        *http.Request // the request as it came in
+	end      int           // versioned path prefix length, for SourcePath
+	src      Source
+	convert  bool // downgrade 2xx JSON responses
+	headOnly bool // a HEAD whose GET would be downgraded
+	held     bool // the response is held to be converted
+	done     bool // headers decorated
+}
+
+func (v *Versioner) serveFull(w http.ResponseWriter, r, r2 *http.Request, c *vctx, end int, next http.Handler) {
+	ver := c.ver
+	h := w.Header()
+	s := &served{v: v, ver: ver, r: r, end: end, src: c.src}
+	if ver.dep != nil {
+		v.track(r2, ver.Name, "", ver.dep)
+		if v.afterSunset == Gone && ver.dep.retired(v.now()) {
+			s.decorate(h)
+			v.errh(w, r2, v.sunsetError(ver, s.successorURL()))
+			return
+		}
+	}
+	if v.upNeeded(ver, r2) {
+		if err := v.upgradeRequest(r2, ver); err != nil {
+			s.decorate(h)
+			v.errh(w, r2, err)
+			return
+		}
+	}
+	if v.downNeeded(ver, r2) {
+		s.convert = r2.Method != http.MethodHead
+		s.headOnly = r2.Method == http.MethodHead
+	}
+	cw, rw := capture.Get(w, capture.Hold, v.maxResponse)
+	cw.HoldIf = s.hook
+	next.ServeHTTP(rw, r2)
+	switch {
+	case !cw.Started():
+		s.hook(http.StatusOK, h)
+	case cw.Held():
+		v.sendConverted(w, r2, cw, ver)
+	case s.held && (cw.Overflowed() || cw.Flushed()):
+		v.log.LogAttrs(r2.Context(), slog.LevelError, "versioning: response sent unconverted: it was flushed or outgrew MaxResponseBytes",
+			slog.String("version", ver.Name), slog.String("method", r2.Method), slog.String("path", clip(r2.URL.Path)))
+	}
+	capture.Put(cw)
+}
+
+// hook runs when the handler commits its header: it completes the header
+// and says whether to hold the response for conversion.
+func (s *served) hook(status int, h http.Header) bool {
+	s.decorate(h)
+	s.held = s.convert && convertible(status, h)
+	if s.headOnly && convertible(status, h) {
+		delete(h, "Content-Length") // the older version's body has another length
+	}
+	return s.held
+}
+
+// decorate sets Vary and the deprecation headers, once.
+func (s *served) decorate(h http.Header) {
+	if s.done {
+		return
+	}
+	s.done = true
+	s.v.setVary(h, nil)
+	if s.ver.dep != nil {
+		succ := ""
+		if u := s.successorURL(); u != "" {
+			succ = string(appendLink(nil, u, "successor-version", ""))
+		}
+		s.ver.dep.apply(h, succ)
+	}
+}
+
+// successorURL returns the URL of the same resource in the successor
+// version when the path carries the version, else "".
+func (s *served) successorURL() string {
+	succ := s.ver.successor
+	if succ == nil || s.src != SourcePath {
+		return ""
+	}
+	p := s.r.URL.Path
+	esc := s.r.URL.EscapedPath()
+	if !strings.HasPrefix(esc, p[:s.end]) {
+		return ""
+	}
+	b := make([]byte, 0, len(esc)+len(s.r.URL.RawQuery)+8)
+	b = append(b, s.v.pathPrefix...)
+	b = append(b, succ.Name...)
+	b = appendEscapedURI(b, esc[s.end:])
+	if s.r.URL.RawQuery != "" {
+		b = append(b, '?')
+		b = appendEscapedURI(b, s.r.URL.RawQuery)
+	}
+	if len(b) > maxURILen {
+		return ""
+	}
+	return string(b)
+}
+
+// sunsetError is the 410 for a retired version.
+func (v *Versioner) sunsetError(ver *version, successorURL string) *apierrors.Error {
+	msg := "API version " + ver.Name + " was retired on " + ver.dep.sunsetVal
+	ext := map[string]any{"sunset": ver.dep.sunsetVal, "supported_versions": v.supported()}
+	if ver.successor != nil {
+		msg += "; use version " + ver.successor.Name
+		ext["successor_version"] = ver.successor.Name
+	}
+	if successorURL != "" {
+		ext["successor"] = successorURL
+	}
+	return &apierrors.Error{Status: http.StatusGone, Code: "sunset", Message: msg, Extensions: ext, Err: ErrSunset}
+}
