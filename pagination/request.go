@@ -208,13 +208,8 @@ func (p *Pager[T]) Parse(r *http.Request, filters ...string) (*Request, error) {
 			return nil, cursorRefusal(param, errCursorSort)
 		}
 		spec = p.lookupSort(c.Sort)
-		if len(c.Values) != len(spec.keys) {
+		if !fits(spec.keys, c.Values) {
 			return nil, cursorRefusal(param, errCursorMalformed)
-		}
-		for i, k := range spec.keys {
-			if k.Nulls == NotNull && c.Values[i] == nil {
-				return nil, cursorRefusal(param, errCursorMalformed)
-			}
 		}
 		req.values = c.Values
 		switch param {
@@ -318,10 +313,25 @@ func (p *Pager[T]) DecodeCursor(s string, filters ...string) (Cursor, error) {
 	if err != nil {
 		return Cursor{}, err
 	}
-	if sp := p.lookupSort(c.Sort); len(c.Values) != len(sp.keys) {
+	if !fits(p.lookupSort(c.Sort).keys, c.Values) {
 		return Cursor{}, errCursorMalformed
 	}
 	return c, nil
+}
+
+// fits reports whether cursor values suit the keys of a sort: one per key,
+// and no NULL for a NotNull key. A cursor can only fail this when the
+// sort's definition changed after it was issued.
+func fits(keys []Key, values []any) bool {
+	if len(values) != len(keys) {
+		return false
+	}
+	for i, k := range keys {
+		if k.Nulls == NotNull && values[i] == nil {
+			return false
+		}
+	}
+	return true
 }
 
 // filterBinding binds to filters alone, as Parse does for a request

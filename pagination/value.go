@@ -176,7 +176,7 @@ func readValue(b []byte, zones *zoneCache) (v any, rest []byte, ok bool) {
 		return x, b[n:], true
 	case kindUint:
 		x, n := binary.Uvarint(b)
-		if n <= 0 {
+		if n <= 0 || x <= math.MaxInt64 {
 			return nil, nil, false
 		}
 		return x, b[n:], true
