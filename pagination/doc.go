@@ -1,7 +1,10 @@
 // Package pagination pages through collections with keyset (cursor)
 // paging: every row exactly once, in order, however rows are inserted or
 // deleted between requests, with opaque cursors that clients cannot forge,
-// and SQL that stays fast on millions of rows.
+// and SQL that stays fast on millions of rows. (A row whose sort values
+// are updated while a client pages moves, so it may be seen twice or not
+// at all; sort on values that do not change, such as created_at, where
+// that matters.)
 //
 // # Use
 //
