@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -422,7 +423,12 @@ func TestWriteChecks(t *testing.T) {
 			calls := 0
 			m := mustNew(t, Config{Validators: func(*http.Request) (Validators, error) { calls++; return tt.v, tt.err }})
 			ran := 0
-			rec := serve(t, m.Handler(resource(fixture{}, &ran)), request("PATCH", tt.headers...))
+			var log bytes.Buffer
+			rd := &apierrors.Renderer{Logger: slog.New(slog.NewTextHandler(&log, nil))}
+			rec := serve(t, rd.Handler(m.Handler(resource(fixture{}, &ran))), request("PATCH", tt.headers...))
+			if (rec.Code == 500) != (log.Len() > 0) {
+				t.Errorf("status %d, log %q: every 500 and only a 500 is logged", rec.Code, log.String())
+			}
 			if rec.Code != tt.want || calls != tt.calls {
 				t.Errorf("status %d, lookups %d; want %d, %d", rec.Code, calls, tt.want, tt.calls)
 			}

@@ -98,7 +98,7 @@ var encodingSuffixes = [...]string{"-gzip", "-br", "-zstd"}
 // when it has none.
 func TrimEncoding(opaque string) string {
 	for _, s := range encodingSuffixes {
-		if len(opaque) > len(s) && opaque[len(opaque)-len(s):] == s {
+		if len(opaque) >= len(s) && opaque[len(opaque)-len(s):] == s {
 			return opaque[:len(opaque)-len(s)]
 		}
 	}
