@@ -62,6 +62,7 @@ func (res Result) Err() error {
 		msg = "the If-None-Match condition did not hold: the resource already exists or has not changed"
 		detail = "matches the current state of the resource"
 	case "If-Match":
+		msg = "the If-Match condition did not hold: the resource has changed since the client last saw it, or does not exist"
 		detail = "does not match the current entity tag of the resource"
 	}
 	return &apierrors.Error{

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	apierrors "github.com/restwell/restwell/errors"
 )
 
 // T is the Last-Modified of the fixture resource, whose ETag is "v1".
@@ -404,6 +406,36 @@ func TestRequiredMessage(t *testing.T) {
 		}
 		if ran != 0 {
 			t.Error("handler ran")
+		}
+	}
+}
+
+func TestCheckInvalidCurrentTag(t *testing.T) {
+	v := Validators{ETag: "v1"} // not quoted: no entity tag at all
+	if res := Check(request("PUT", hdr{"If-Match", `"v1"`}), v); res.Status != 412 {
+		t.Errorf("If-Match against an invalid current tag: %+v, want 412", res)
+	}
+	if res := Check(request("GET", hdr{"If-None-Match", `"v1"`}), v); res.Status != 0 {
+		t.Errorf("If-None-Match against an invalid current tag: %+v, want proceed", res)
+	}
+	if res := Check(request("GET", hdr{"If-None-Match", `*`}), v); res.Status != 304 {
+		t.Errorf("If-None-Match * on an existing resource: %+v, want 304", res)
+	}
+}
+
+func TestResultErr(t *testing.T) {
+	if err := (Result{}).Err(); err != nil {
+		t.Errorf("proceed Err = %v", err)
+	}
+	if err := (Result{Status: 304, Header: "If-None-Match"}).Err(); err != nil {
+		t.Errorf("304 Err = %v", err)
+	}
+	for _, h := range []string{"If-Match", "If-Unmodified-Since", "If-None-Match"} {
+		err := Result{Status: 412, Header: h}.Err()
+		var e *apierrors.Error
+		if !apierrors.As(err, &e) || !apierrors.Is(err, ErrPreconditionFailed) || e.Status != 412 ||
+			e.Code != "precondition_failed" || len(e.Fields) != 1 || e.Fields[0].Path != h || !strings.Contains(e.Message, h) {
+			t.Errorf("412 for %s: %#v", h, err)
 		}
 	}
 }

@@ -40,7 +40,12 @@
 //		CacheControl:     etag.PrivateNoCache,
 //	})
 //	if err != nil { ... }
-//	http.ListenAndServe(addr, tags.Handler(mux))
+//	mux.Handle("GET /items/{id}", tags.Handler(getItem))
+//	mux.Handle("PUT /items/{id}", tags.Handler(putItem))
+//	mux.Handle("DELETE /items/{id}", tags.Handler(deleteItem))
+//
+// Wrap the routes rather than the whole mux when Validators needs
+// r.PathValue: the mux sets path values only as it routes the request.
 //
 // A client reads the item, keeps its ETag, and sends it back in If-Match
 // with its change. If someone else changed the item in between, the tag no

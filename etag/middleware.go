@@ -31,7 +31,8 @@ type Config struct {
 	// errors.NotFound when the method cannot succeed on a missing
 	// resource, so the client gets 404 rather than 412), any other error
 	// as a 500 by errors.Write. Nil means writes are passed on unchecked;
-	// a handler can still call Check itself.
+	// a handler can still call Check itself. r.PathValue is set only
+	// when the middleware wraps a route of a ServeMux, not the mux.
 	Validators func(r *http.Request) (Validators, error)
 	// RequireCondition reports whether the write r must be conditional.
 	// One that carries none of If-Match, If-None-Match and
