@@ -114,8 +114,11 @@ func check(r *http.Request, v Validators, lenient bool) Result {
 	if v.Missing {
 		hasTag = false
 	}
-	lm := v.LastModified.Truncate(time.Second)
 	hasLM := !v.LastModified.IsZero() && !v.Missing
+	var lm time.Time
+	if hasLM {
+		lm = v.LastModified.Truncate(time.Second)
+	}
 	h := r.Header
 
 	// Step 1 and 2.

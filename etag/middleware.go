@@ -287,7 +287,7 @@ func (m *Middleware) serveRead(w http.ResponseWriter, r *http.Request, next http
 		st.tag(w)
 	}
 	capture.Put(cw)
-	*st = state{holdIf: st.holdIf, hash: st.hash}
+	st.m, st.r, st.cw, st.res = nil, nil, nil, Result{}
 	statePool.Put(st)
 }
 
