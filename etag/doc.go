@@ -51,10 +51,13 @@
 // with its change. If someone else changed the item in between, the tag no
 // longer matches and the client gets 412 with code "precondition_failed";
 // it reads again and retries. If-None-Match: * on a PUT creates a resource
-// only if it does not exist yet. The handler's GET and its validators
-// function must agree on the tag: tag GETs with the same version (set the
-// ETag header, or use Respond) rather than the automatic body digest when
-// writes are checked against a version.
+// only if it does not exist yet.
+//
+// GET and HEAD requests through the same middleware call Validators too,
+// and their responses carry the ETag and Last-Modified it returns instead
+// of a digest of the body, so the tag a client reads is the tag it can
+// write with. Their conditions are evaluated as the handler writes its
+// header, so a 304 carries the handler's Cache-Control, Vary and the like.
 //
 // A response to a successful write carries no ETag from the middleware:
 // RFC 9110 §8.8.3 lets a server send one only when the stored

@@ -17,14 +17,23 @@ import (
 
 // Config configures a Middleware. The zero Config tags GET and HEAD
 // responses of up to 1 MiB automatically and answers their conditional
-// requests; writes are checked only once Validators is set.
+// requests; writes are checked only once Validators is set, and then
+// reads take their tags from it too.
 type Config struct {
-	// Validators returns the current validators of the target resource of
-	// a write: a request whose method is not GET, HEAD, OPTIONS, CONNECT
-	// or TRACE. The middleware calls it before the handler, only when the
+	// Validators returns the current validators of the target resource.
+	//
+	// For a write (a method other than GET, HEAD, OPTIONS, CONNECT and
+	// TRACE) the middleware calls it before the handler, only when the
 	// request carries If-Match, If-None-Match or If-Unmodified-Since (or
 	// must carry one, see RequireCondition), and answers 412 itself when a
 	// condition fails: the handler, and its side effects, never run.
+	//
+	// For GET and HEAD it is called before every request, and what it
+	// returns is set as the response's ETag and Last-Modified, so clients
+	// read the very tags writes are checked against; the conditions are
+	// evaluated when the handler writes its header, as for a tag the
+	// handler sets itself, and an error response loses them. Automatic
+	// tags are off: a digest of the body would never match a write.
 	// Return Validators{Missing: true} when the resource does not exist
 	// yet and the write may create it. An error is rendered instead of
 	// running the handler: an *errors.Error as it is (return
@@ -52,6 +61,7 @@ type Config struct {
 	MaxBody int
 	// DisableAuto turns automatic tags off: GET and HEAD responses are
 	// only evaluated against an ETag or Last-Modified the handler sets.
+	// Setting Validators turns them off too.
 	DisableAuto bool
 	// Weak makes automatic tags weak (W/"..."): a promise that the bytes
 	// are equivalent, not identical. The default is strong tags, which
@@ -114,7 +124,7 @@ func New(cfg Config) (*Middleware, error) {
 		validators:   cfg.Validators,
 		require:      cfg.RequireCondition,
 		maxBody:      cfg.MaxBody,
-		auto:         !cfg.DisableAuto,
+		auto:         !cfg.DisableAuto && cfg.Validators == nil,
 		weak:         cfg.Weak,
 		format:       cfg.Format,
 		lenient:      cfg.LenientIfMatch,
@@ -164,15 +174,16 @@ func (m *Middleware) Check(r *http.Request, v Validators) Result {
 
 // Handler returns next wrapped by m.
 //
-// GET and HEAD: a 2xx response whose handler set an ETag (or, with
-// DisableAuto, a Last-Modified) is evaluated as its header is written:
-// when a condition fails the handler's output is dropped and a 304 or
-// 412 sent instead. Otherwise a 200 is held, up to MaxBody bytes, then
-// tagged with a SHA-256 digest of its body, given a Content-Length, and
-// evaluated. Responses pass through untouched and untagged when they are
-// not 200, carry Cache-Control: no-store, are text/event-stream, are
-// flushed, hijacked, or outgrow MaxBody, and for HEAD when the handler
-// wrote no body (its GET tag cannot be known).
+// GET and HEAD: a 2xx response that carries an ETag (set by the handler
+// or from Config.Validators) or, without automatic tags, a Last-Modified,
+// is evaluated as its header is written: when a condition fails the
+// handler's output is dropped and a 304 or 412 sent instead. Otherwise,
+// with automatic tags, a 200 is held, up to MaxBody bytes, then tagged
+// with a SHA-256 digest of its body, given a Content-Length, and
+// evaluated. It passes through untouched and untagged when it is not a
+// 200, carries Cache-Control: no-store, is text/event-stream, is flushed,
+// hijacked, or outgrows MaxBody, and for HEAD when the handler wrote no
+// body (the tag of its GET cannot be known then).
 //
 // Writes: see Config.Validators and Config.RequireCondition.
 //
@@ -199,18 +210,8 @@ func (m *Middleware) serveWrite(w http.ResponseWriter, r *http.Request, next htt
 		next.ServeHTTP(w, r)
 		return
 	}
-	v, err := m.validators(r)
-	if err != nil {
-		var e *apierrors.Error
-		if apierrors.As(err, &e) {
-			m.errorHandler(w, r, err)
-		} else {
-			apierrors.Write(w, r, err)
-		}
-		return
-	}
-	if v.ETag != "" && !Valid(v.ETag) {
-		apierrors.Write(w, r, apierrors.Internal(fmt.Errorf("etag: Validators returned %q, which is not an entity tag", v.ETag)))
+	v, ok := m.lookup(w, r)
+	if !ok {
 		return
 	}
 	if required {
@@ -225,6 +226,26 @@ func (m *Middleware) serveWrite(w http.ResponseWriter, r *http.Request, next htt
 		return
 	}
 	next.ServeHTTP(w, r)
+}
+
+// lookup calls the Validators function. When it fails, lookup renders
+// the failure and returns false.
+func (m *Middleware) lookup(w http.ResponseWriter, r *http.Request) (Validators, bool) {
+	v, err := m.validators(r)
+	if err != nil {
+		var e *apierrors.Error
+		if apierrors.As(err, &e) {
+			m.errorHandler(w, r, err)
+		} else {
+			apierrors.Write(w, r, err)
+		}
+		return v, false
+	}
+	if v.ETag != "" && !Valid(v.ETag) {
+		apierrors.Write(w, r, apierrors.Internal(fmt.Errorf("etag: Validators returned %q, which is not an entity tag", v.ETag)))
+		return v, false
+	}
+	return v, true
 }
 
 // requiredError is the 428 for an unconditional write, naming the header
@@ -256,6 +277,7 @@ type state struct {
 	r      *http.Request
 	cw     *capture.Writer
 	res    Result // the failed result decided from the handler's own validators
+	preset bool   // ETag or Last-Modified were set from Config.Validators
 	holdIf func(int, http.Header) bool
 	hash   hash.Hash
 	sum    [sha256.Size]byte
@@ -268,7 +290,28 @@ var statePool = sync.Pool{New: func() any {
 }}
 
 func (m *Middleware) serveRead(w http.ResponseWriter, r *http.Request, next http.Handler) {
+	preset := false
+	if m.validators != nil {
+		v, ok := m.lookup(w, r)
+		if !ok {
+			return
+		}
+		if !v.Missing {
+			// The response carries the validators writes are checked
+			// against; they are evaluated as the handler's own.
+			h := w.Header()
+			if v.ETag != "" {
+				h["Etag"] = []string{v.ETag}
+				preset = true
+			}
+			if !v.LastModified.IsZero() {
+				SetLastModified(h, v.LastModified)
+				preset = true
+			}
+		}
+	}
 	st := statePool.Get().(*state)
+	st.preset = preset
 	cw, rw := capture.Get(w, capture.Hold, m.maxBody)
 	st.m, st.r, st.cw = m, r, cw
 	cw.HoldIf = st.holdIf
@@ -287,7 +330,7 @@ func (m *Middleware) serveRead(w http.ResponseWriter, r *http.Request, next http
 		st.tag(w)
 	}
 	capture.Put(cw)
-	st.m, st.r, st.cw, st.res = nil, nil, nil, Result{}
+	st.m, st.r, st.cw, st.res, st.preset = nil, nil, nil, Result{}, false
 	statePool.Put(st)
 }
 
@@ -295,6 +338,12 @@ func (m *Middleware) serveRead(w http.ResponseWriter, r *http.Request, next http
 // the response back.
 func (st *state) decide(status int, h http.Header) bool {
 	if status < 200 || status > 299 {
+		if st.preset {
+			// Validators describe the representation, which an error
+			// response does not carry.
+			delete(h, "Etag")
+			delete(h, "Last-Modified")
+		}
 		return false // preconditions apply only to a 2xx (RFC 9110 §13.2.1)
 	}
 	m := st.m

@@ -583,3 +583,83 @@ func TestPublic(t *testing.T) {
 		}
 	}
 }
+
+// TestValidatorsDescribeReads checks that with Config.Validators, GET and
+// HEAD carry the tags writes are checked against, so a client can read,
+// then write with If-Match.
+func TestValidatorsDescribeReads(t *testing.T) {
+	version := 7
+	m := mustNew(t, Config{Validators: func(r *http.Request) (Validators, error) {
+		switch r.URL.Path {
+		case "/gone":
+			return Validators{}, apierrors.NotFound("no such item")
+		case "/new":
+			return Validators{Missing: true}, nil
+		case "/bare":
+			return Validators{}, nil
+		}
+		return Validators{ETag: Strong(fmt.Sprint(version)), LastModified: T}, nil
+	}})
+	ran := 0
+	h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ran++
+		switch {
+		case r.URL.Path == "/new":
+			http.Error(w, "not found", http.StatusNotFound)
+		case r.URL.Query().Has("fail"):
+			http.Error(w, "boom", http.StatusInternalServerError)
+		case r.Method == http.MethodPut:
+			version++
+			w.WriteHeader(http.StatusNoContent)
+		default:
+			w.Header().Set("Vary", "Accept-Language")
+			io.WriteString(w, jsonBody)
+		}
+	}))
+	get := func(path string, headers ...hdr) *httptest.ResponseRecorder {
+		r := httptest.NewRequest("GET", path, nil)
+		for _, x := range headers {
+			r.Header.Add(x.name, x.value)
+		}
+		return serve(t, h, r)
+	}
+
+	rec := get("/items/1")
+	tag := rec.Header().Get("ETag")
+	if rec.Code != 200 || tag != `"7"` || rec.Header().Get("Last-Modified") != httpDate(T) || rec.Body.String() != jsonBody {
+		t.Fatalf("GET: %d ETag %q Last-Modified %q", rec.Code, tag, rec.Header().Get("Last-Modified"))
+	}
+	if rec := serve(t, h, request("HEAD")); rec.Header().Get("ETag") != tag {
+		t.Errorf("HEAD ETag %q, GET %q", rec.Header().Get("ETag"), tag)
+	}
+	rec = get("/items/1", hdr{"If-None-Match", tag})
+	if rec.Code != 304 || rec.Body.Len() != 0 || rec.Header().Get("Vary") != "Accept-Language" || rec.Header().Get("ETag") != tag {
+		t.Errorf("revalidation: %d Vary %q ETag %q, want 304 with the handler's headers", rec.Code, rec.Header().Get("Vary"), rec.Header().Get("ETag"))
+	}
+	if rec := get("/items/1", hdr{"If-Match", `"6"`}); rec.Code != 412 {
+		t.Errorf("GET If-Match stale: %d, want 412", rec.Code)
+	}
+	// Read, then write with the tag read: accepted once, then stale.
+	put := request("PUT", hdr{"If-Match", tag})
+	if rec := serve(t, h, put); rec.Code != 204 {
+		t.Errorf("PUT with the tag from GET: %d, want 204", rec.Code)
+	}
+	if rec := serve(t, h, request("PUT", hdr{"If-Match", tag})); rec.Code != 412 {
+		t.Errorf("PUT with the old tag: %d, want 412", rec.Code)
+	}
+
+	ran = 0
+	if rec := get("/gone"); rec.Code != 404 || ran != 0 || !strings.Contains(rec.Body.String(), `"not_found"`) {
+		t.Errorf("lookup error: %d ran %d body %q, want the 404 without running the handler", rec.Code, ran, rec.Body.String())
+	}
+	if rec := get("/new", hdr{"If-Match", "*"}); rec.Code != 404 || rec.Header().Get("ETag") != "" {
+		t.Errorf("missing: %d ETag %q, want the handler's 404", rec.Code, rec.Header().Get("ETag"))
+	}
+	if rec := get("/items/1?fail"); rec.Code != 500 || rec.Header().Get("ETag") != "" || rec.Header().Get("Last-Modified") != "" {
+		t.Errorf("error response: %d ETag %q Last-Modified %q, want a 500 without validators",
+			rec.Code, rec.Header().Get("ETag"), rec.Header().Get("Last-Modified"))
+	}
+	if rec := get("/bare"); rec.Code != 200 || rec.Header().Get("ETag") != "" {
+		t.Errorf("no validators: %d ETag %q, want an untagged 200 (no digest)", rec.Code, rec.Header().Get("ETag"))
+	}
+}
