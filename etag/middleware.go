@@ -338,9 +338,9 @@ func (m *Middleware) serveRead(w http.ResponseWriter, r *http.Request, next http
 // the response back.
 func (st *state) decide(status int, h http.Header) bool {
 	if status < 200 || status > 299 {
-		if st.preset {
+		if st.preset && status != http.StatusNotModified {
 			// Validators describe the representation, which an error
-			// response does not carry.
+			// or a redirect does not carry; a 304 keeps them.
 			delete(h, "Etag")
 			delete(h, "Last-Modified")
 		}

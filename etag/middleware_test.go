@@ -659,6 +659,16 @@ func TestValidatorsDescribeReads(t *testing.T) {
 		t.Errorf("error response: %d ETag %q Last-Modified %q, want a 500 without validators",
 			rec.Code, rec.Header().Get("ETag"), rec.Header().Get("Last-Modified"))
 	}
+	// A handler answering 304 itself keeps the preset tag.
+	h304 := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if Respond(w, r, Validators{ETag: w.Header().Get("ETag")}) {
+			return
+		}
+		io.WriteString(w, jsonBody)
+	}))
+	if rec := serve(t, h304, request("GET", hdr{"If-None-Match", `"8"`})); rec.Code != 304 || rec.Header().Get("ETag") != `"8"` {
+		t.Errorf("handler's own 304: %d ETag %q, want 304 with the tag", rec.Code, rec.Header().Get("ETag"))
+	}
 	if rec := get("/bare"); rec.Code != 200 || rec.Header().Get("ETag") != "" {
 		t.Errorf("no validators: %d ETag %q, want an untagged 200 (no digest)", rec.Code, rec.Header().Get("ETag"))
 	}
