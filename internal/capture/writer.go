@@ -66,6 +66,7 @@ type Writer struct {
 	overflow bool
 	flushed  bool
 	hijacked bool
+	dropping bool // Suppress was called: the handler's response goes nowhere
 	buf      Buffer
 }
 
@@ -122,8 +123,14 @@ func (w *Writer) WriteHeader(code int) {
 		return
 	}
 	w.status = code
+	if w.dropping {
+		return
+	}
 	if w.mode == Hold && (w.HoldIf == nil || w.HoldIf(code, w.rw.Header())) {
-		w.holding = true
+		w.holding = !w.dropping // HoldIf may have called Suppress
+		return
+	}
+	if w.dropping {
 		return
 	}
 	w.rw.WriteHeader(code)
@@ -140,6 +147,9 @@ func (w *Writer) Write(p []byte) (int, error) {
 		w.WriteHeader(http.StatusOK)
 	}
 	switch {
+	case w.dropping:
+		w.size += int64(len(p))
+		return len(p), nil
 	case w.holding:
 		if w.limit == Unlimited || w.buf.Len()+len(p) <= w.limit {
 			w.buf.Write(p)
@@ -197,6 +207,24 @@ func (w *Writer) Discard() {
 	w.buf.Reset()
 }
 
+// Suppress drops the handler's response from now on: a held header and
+// body are discarded, later body writes are counted and dropped, a Flush
+// sends nothing, and nothing is ever released. The middleware then answers
+// on the wrapped writer itself once the handler returns, for example with
+// a 304 it decided on when the handler's header arrived. Suppress may be
+// called from HoldIf. It does nothing once a header has been sent.
+func (w *Writer) Suppress() {
+	if w.sent || w.hijacked {
+		return
+	}
+	w.dropping = true
+	w.holding = false
+	w.buf.Reset()
+}
+
+// Suppressed reports whether Suppress was called.
+func (w *Writer) Suppressed() bool { return w.dropping }
+
 // Status returns the final status the handler chose, 0 if it has not
 // written a header or body yet.
 func (w *Writer) Status() int { return w.status }
@@ -234,6 +262,9 @@ func (w *Writer) flush() {
 	}
 	if w.status == 0 {
 		w.WriteHeader(http.StatusOK)
+	}
+	if w.dropping {
+		return
 	}
 	// A held response is released before the flush; a failed write shows
 	// again on the handler's next Write, as with net/http.

@@ -397,3 +397,80 @@ func equalInts(a, b []int) bool {
 	}
 	return true
 }
+
+func TestSuppress(t *testing.T) {
+	t.Run("from HoldIf: nothing reaches the wrapped writer, past the limit or on flush", func(t *testing.T) {
+		bf := &baseFlusher{base: newBase()}
+		w, rw := Get(bf, Hold, 4)
+		defer Put(w)
+		w.HoldIf = func(status int, h http.Header) bool {
+			w.Suppress()
+			return true
+		}
+		rw.Header().Set("ETag", `"x"`)
+		rw.WriteHeader(http.StatusOK)
+		if n, err := io.WriteString(rw, "more than four bytes"); n != 20 || err != nil {
+			t.Errorf("Write = %d, %v, want 20, nil", n, err)
+		}
+		rw.(http.Flusher).Flush()
+		io.WriteString(rw, "!")
+		if err := w.Release(); err != nil {
+			t.Fatal(err)
+		}
+		if len(bf.codes) != 0 || bf.body.Len() != 0 || bf.flushes != 0 {
+			t.Errorf("suppressed response leaked: codes %v body %q flushes %d", bf.codes, bf.body.String(), bf.flushes)
+		}
+		if !w.Suppressed() || w.Held() || w.Sent() || w.Overflowed() || w.Flushed() {
+			t.Errorf("Suppressed/Held/Sent/Overflowed/Flushed = %v/%v/%v/%v/%v, want true/false/false/false/false",
+				w.Suppressed(), w.Held(), w.Sent(), w.Overflowed(), w.Flushed())
+		}
+		if w.Status() != http.StatusOK || w.Size() != 21 {
+			t.Errorf("Status %d Size %d, want 200 21", w.Status(), w.Size())
+		}
+	})
+	t.Run("HoldIf suppressing and returning false", func(t *testing.T) {
+		b := newBase()
+		w, rw := Get(b, Hold, 100)
+		defer Put(w)
+		w.HoldIf = func(int, http.Header) bool { w.Suppress(); return false }
+		io.WriteString(rw, "body")
+		if len(b.codes) != 0 || b.body.Len() != 0 {
+			t.Errorf("leaked: codes %v body %q", b.codes, b.body.String())
+		}
+	})
+	t.Run("after holding drops what is held", func(t *testing.T) {
+		b := newBase()
+		w, rw := Get(b, Hold, 100)
+		defer Put(w)
+		io.WriteString(rw, "held")
+		w.Suppress()
+		io.WriteString(rw, "later")
+		w.Release()
+		if len(b.codes) != 0 || b.body.Len() != 0 || w.Body().Len() != 0 {
+			t.Errorf("leaked: codes %v body %q held %d", b.codes, b.body.String(), w.Body().Len())
+		}
+	})
+	t.Run("after the header was sent does nothing", func(t *testing.T) {
+		b := newBase()
+		w, rw := Get(b, Pass, 0)
+		defer Put(w)
+		io.WriteString(rw, "a")
+		w.Suppress()
+		io.WriteString(rw, "b")
+		if w.Suppressed() || b.body.String() != "ab" {
+			t.Errorf("Suppressed=%v body %q, want false \"ab\"", w.Suppressed(), b.body.String())
+		}
+	})
+	t.Run("Put clears it", func(t *testing.T) {
+		w, _ := Get(newBase(), Hold, 100)
+		w.Suppress()
+		Put(w)
+		b := newBase()
+		w, rw := Get(b, Pass, 0)
+		defer Put(w)
+		io.WriteString(rw, "x")
+		if b.body.String() != "x" {
+			t.Errorf("reused writer still suppressed: body %q", b.body.String())
+		}
+	})
+}

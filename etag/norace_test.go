@@ -1,0 +1,5 @@
+//go:build !race
+
+package etag
+
+const raceEnabled = false
