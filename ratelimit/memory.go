@@ -4,7 +4,7 @@ import (
 	"context"
 	stderrors "errors"
 	"hash/maphash"
-	"strings"
+	"math/bits"
 	"sync"
 	"time"
 )
@@ -15,8 +15,9 @@ type MemoryConfig struct {
 	// reached, a new key takes the place of an idle one (a key whose quota
 	// is full again, which is the same as no state), or else of the least
 	// recently used one as approximated by the CLOCK algorithm; that key
-	// then starts again with its full burst. Each key costs about 100
-	// bytes with two policies. Zero means 1<<20 (1,048,576). At least 64.
+	// then starts again with its full burst. A key costs 32 to 64 bytes
+	// with two policies (8 more per further policy). Zero means 1<<20
+	// (1,048,576). At least 64.
 	MaxKeys int
 	// Shards is the number of independently locked parts of the store,
 	// a power of two of at least 64. Zero means 256, or 64 when MaxKeys is
@@ -27,14 +28,24 @@ type MemoryConfig struct {
 	Clock func() time.Time
 }
 
-// MemoryStore is a Store that keeps its state in the process's memory:
-// a sharded hash table, each shard with its own lock, with a hard cap on
-// the number of keys and lazy expiry of idle ones. It starts no
-// goroutine. A decision takes one shard lock once and allocates nothing
-// (a new key allocates a copy of the key string).
+// MemoryStore is a Store that keeps its state in the process's memory.
+//
+// It is a hash table split into shards, each with its own lock and its
+// own open-addressing table in one flat slice: a key's 64-bit hash (with a
+// random per-store seed), its expiry, a CLOCK reference bit and one TAT
+// per policy sit side by side, so a decision usually touches a single
+// cache line, takes one shard lock once and allocates nothing. The key
+// strings themselves are not kept: two keys whose hashes collide (about
+// one chance in 2^64/n for each new key, n the keys held) would share
+// state.
+//
+// The number of keys is capped (MemoryConfig.MaxKeys). A key is idle
+// once its quota is full again; idle keys are dropped lazily, when their
+// slot is wanted, and at the cap the CLOCK algorithm evicts a key not
+// used recently. No goroutine runs in the background.
 //
 // A MemoryStore holds one TAT per key and policy position: two Limiters
-// with different policies may share it only if their keys differ.
+// with different policies may share one only if their keys differ.
 //
 // A MemoryStore is safe for concurrent use by multiple goroutines.
 type MemoryStore struct {
@@ -45,22 +56,26 @@ type MemoryStore struct {
 	base   time.Time
 }
 
+// A shard is an open-addressing table with linear probing. Slot j takes
+// slots[j*stride : (j+1)*stride]: the key hash with bit 0 replaced by the
+// CLOCK reference bit (0 for an empty slot), the expiry (every TAT is at
+// most it), then the TATs.
 type shard struct {
-	mu      sync.Mutex
-	index   map[uint64]int32
-	entries []entry
-	tats    []int64 // stride values per entry
-	stride  int
-	limit   int
-	hand    int
-	_       [40]byte // keep shards on separate cache lines
+	mu     sync.Mutex
+	slots  []int64
+	stride int
+	shift  uint // 64 - log2(number of slots)
+	count  int
+	limit  int
+	hand   int
+	_      [56]byte // keep shards on separate cache lines
 }
 
-type entry struct {
-	key string
-	exp int64 // every TAT of the entry is <= exp: idle once exp <= now
-	ref bool  // used since the CLOCK hand last passed
-}
+const (
+	wHash = 0
+	wExp  = 1
+	wTAT  = 2
+)
 
 // NewMemoryStore returns an empty MemoryStore.
 func NewMemoryStore(cfg MemoryConfig) (*MemoryStore, error) {
@@ -116,8 +131,8 @@ var (
 	errRes  = stderrors.New("ratelimit: res is shorter than policies")
 )
 
-// Take implements Store. It does not block on anything but a shard lock,
-// so it ignores ctx.
+// Take implements Store. It blocks on nothing but a shard lock, so it
+// ignores ctx.
 func (s *MemoryStore) Take(_ context.Context, key string, policies []Policy, cost int64, res []Result) (bool, error) {
 	if err := checkPolicies(policies); err != nil {
 		return false, err
@@ -136,132 +151,172 @@ func (s *MemoryStore) take(key string, policies []Policy, cost int64, res []Resu
 	n := len(policies)
 	var next [MaxPolicies]int64
 	now := s.now()
-	h := maphash.String(s.seed, key)
-	sh := &s.shards[h&s.mask]
+	hash := maphash.String(s.seed, key)
+	sh := &s.shards[hash&s.mask]
+	h := int64(hash &^ 1)
+	if h == 0 {
+		h = 2
+	}
 
 	sh.mu.Lock()
-	i, found := sh.index[h]
-	if found && sh.entries[i].key != key {
-		// A 64-bit hash collision: the other key loses its state.
-		sh.reset(i, key)
+	if n+wTAT > sh.stride {
+		sh.rebuild(len(sh.slots)/max(sh.stride, 1), n+wTAT)
 	}
-	if found && n > sh.stride {
-		sh.widen(n)
+	j, found := sh.find(h)
+	var slot []int64
+	if found {
+		slot = sh.slots[j*sh.stride : (j+1)*sh.stride]
 	}
 	allowed := true
-	for j := range policies {
+	for i := range policies {
 		tat := int64(never)
 		if found {
-			tat = sh.tats[int(i)*sh.stride+j]
+			tat = slot[wTAT+i]
 		}
-		p := &policies[j]
-		next[j], res[j] = gcra(tat, now, int64(p.Interval()), p.MaxBurst(), cost)
-		allowed = allowed && res[j].Allowed
+		p := &policies[i]
+		next[i], res[i] = gcra(tat, now, int64(p.Interval()), p.MaxBurst(), cost)
+		allowed = allowed && res[i].Allowed
 	}
 	if allowed {
 		if !found {
-			i = sh.insert(key, h, now, n, &s.seed)
+			slot = sh.insert(h, now)
 		}
-		e := &sh.entries[i]
-		base := int(i) * sh.stride
-		exp := e.exp
-		for j := 0; j < n; j++ {
-			sh.tats[base+j] = next[j]
-			exp = max(exp, next[j])
+		exp := slot[wExp]
+		for i := 0; i < n; i++ {
+			slot[wTAT+i] = next[i]
+			exp = max(exp, next[i])
 		}
-		e.exp = exp
-		e.ref = true
+		slot[wExp] = exp
+		slot[wHash] = h | 1
 	} else if found {
-		sh.entries[i].ref = true
+		slot[wHash] = h | 1
 	}
 	sh.mu.Unlock()
 	return allowed
 }
 
-// reset gives entry i to key with no state.
-func (sh *shard) reset(i int32, key string) {
-	e := &sh.entries[i]
-	e.key = strings.Clone(key)
-	e.exp = never
-	e.ref = false
-	t := sh.tats[int(i)*sh.stride : int(i+1)*sh.stride]
-	for j := range t {
-		t[j] = never
-	}
-}
+// home returns the preferred slot of hash h.
+func (sh *shard) home(h int64) int { return int(uint64(h) >> sh.shift) }
 
-// widen gives every entry room for n policies.
-func (sh *shard) widen(n int) {
-	tats := make([]int64, len(sh.entries)*n, cap(sh.entries)*n)
-	for i := range sh.entries {
-		copy(tats[i*n:], sh.tats[i*sh.stride:(i+1)*sh.stride])
-		for j := sh.stride; j < n; j++ {
-			tats[i*n+j] = never
+// find returns the slot holding h, or the empty slot where it would go.
+func (sh *shard) find(h int64) (int, bool) {
+	if len(sh.slots) == 0 {
+		return 0, false
+	}
+	mask := len(sh.slots)/sh.stride - 1
+	for j := sh.home(h); ; j = (j + 1) & mask {
+		w := sh.slots[j*sh.stride]
+		if w == 0 {
+			return j, false
+		}
+		if w&^1 == h {
+			return j, true
 		}
 	}
-	sh.tats = tats
-	sh.stride = n
 }
 
-// insert finds a slot for a new key: an idle entry at the CLOCK hand, a
-// new entry while the shard is below its limit, or the entry the CLOCK
-// algorithm evicts. It returns the entry's index.
-func (sh *shard) insert(key string, h uint64, now int64, n int, seed *maphash.Seed) int32 {
-	if sh.index == nil {
-		sh.index = make(map[uint64]int32)
-	}
-	if n > sh.stride {
-		sh.widen(n)
-	}
-	var i int
-	switch {
-	case len(sh.entries) > 0 && sh.entries[sh.hand].exp <= now:
-		i = sh.hand // lazy expiry: reuse an idle key's slot
-		sh.advance()
-		delete(sh.index, maphash.String(*seed, sh.entries[i].key))
-	case len(sh.entries) < sh.limit:
-		i = len(sh.entries)
-		sh.grow()
-		sh.entries = sh.entries[:i+1]
-		sh.tats = sh.tats[:(i+1)*sh.stride]
-	default:
-		for {
-			e := &sh.entries[sh.hand]
-			if e.ref && e.exp > now {
-				e.ref = false
-				sh.advance()
-				continue
-			}
-			i = sh.hand
-			sh.advance()
-			break
+// insert adds h with no state and returns its slot. It first frees a
+// slot if the shard is at its limit or the CLOCK hand rests on an idle
+// key, and grows the table when it is three quarters full.
+func (sh *shard) insert(h, now int64) []int64 {
+	size := len(sh.slots) / sh.stride
+	if sh.count > 0 {
+		if w := sh.slots[sh.hand*sh.stride]; w != 0 && sh.slots[sh.hand*sh.stride+wExp] <= now {
+			sh.remove(sh.hand) // lazy expiry: an idle key is the same as none
+		} else if sh.count >= sh.limit {
+			sh.evict(now)
 		}
-		delete(sh.index, maphash.String(*seed, sh.entries[i].key))
 	}
-	sh.index[h] = int32(i)
-	sh.reset(int32(i), key)
-	return int32(i)
+	if (sh.count+1)*4 > size*3 {
+		sh.rebuild(max(2*size, 8), sh.stride)
+	}
+	j, _ := sh.find(h)
+	slot := sh.slots[j*sh.stride : (j+1)*sh.stride]
+	slot[wHash] = h
+	slot[wExp] = never
+	for i := wTAT; i < len(slot); i++ {
+		slot[i] = never
+	}
+	sh.count++
+	return slot
 }
 
-func (sh *shard) advance() {
-	sh.hand++
-	if sh.hand >= len(sh.entries) {
-		sh.hand = 0
-	}
-}
-
-// grow makes room for one more entry, doubling up to the shard's limit.
-func (sh *shard) grow() {
-	if len(sh.entries) < cap(sh.entries) {
+// evict removes one key chosen by the CLOCK algorithm: the first idle key
+// or key without its reference bit after the hand, clearing the bits it
+// passes.
+func (sh *shard) evict(now int64) {
+	mask := len(sh.slots)/sh.stride - 1
+	for {
+		j := sh.hand
+		sh.hand = (sh.hand + 1) & mask
+		w := sh.slots[j*sh.stride]
+		if w == 0 {
+			continue
+		}
+		if w&1 == 1 && sh.slots[j*sh.stride+wExp] > now {
+			sh.slots[j*sh.stride] = w &^ 1
+			continue
+		}
+		sh.remove(j)
 		return
 	}
-	c := min(max(2*cap(sh.entries), 8), sh.limit)
-	entries := make([]entry, len(sh.entries), c)
-	copy(entries, sh.entries)
-	sh.entries = entries
-	tats := make([]int64, len(sh.tats), c*sh.stride)
-	copy(tats, sh.tats)
-	sh.tats = tats
+}
+
+// remove empties slot j and shifts later keys of its probe run back, so
+// that lookups need no tombstones.
+func (sh *shard) remove(j int) {
+	st := sh.stride
+	mask := len(sh.slots)/st - 1
+	for {
+		clear(sh.slots[j*st : (j+1)*st])
+		k := j
+		for {
+			k = (k + 1) & mask
+			w := sh.slots[k*st]
+			if w == 0 {
+				sh.count--
+				return
+			}
+			// The key at k may move to j unless its home lies
+			// cyclically within (j, k].
+			home := sh.home(w)
+			if j <= k && j < home && home <= k || j > k && (j < home || home <= k) {
+				continue
+			}
+			copy(sh.slots[j*st:(j+1)*st], sh.slots[k*st:(k+1)*st])
+			j = k
+			break
+		}
+	}
+}
+
+// rebuild moves every key into a table of size slots (a power of two) of
+// stride words each; new TATs are empty.
+func (sh *shard) rebuild(size, stride int) {
+	old, ost := sh.slots, sh.stride
+	if size < 8 {
+		size = 8
+	}
+	sh.slots = make([]int64, size*stride)
+	sh.stride = stride
+	sh.shift = uint(64 - bits.TrailingZeros(uint(size)))
+	sh.hand = 0
+	mask := size - 1
+	for o := 0; ost > 0 && o+ost <= len(old); o += ost {
+		w := old[o]
+		if w == 0 {
+			continue
+		}
+		j := sh.home(w)
+		for sh.slots[j*stride] != 0 {
+			j = (j + 1) & mask
+		}
+		slot := sh.slots[j*stride : (j+1)*stride]
+		copy(slot, old[o:o+ost])
+		for i := ost; i < stride; i++ {
+			slot[i] = never
+		}
+	}
 }
 
 // Len returns the number of keys the store holds, including idle keys
@@ -271,7 +326,7 @@ func (s *MemoryStore) Len() int {
 	for i := range s.shards {
 		sh := &s.shards[i]
 		sh.mu.Lock()
-		n += len(sh.index)
+		n += sh.count
 		sh.mu.Unlock()
 	}
 	return n

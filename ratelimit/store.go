@@ -24,6 +24,11 @@ type Store interface {
 	// A cost larger than a policy's burst is never admitted: that
 	// policy's Result has a negative RetryAfter.
 	//
+	// State is per key and policy. A store may tell policies apart by
+	// name (as the Redis store does) or by position in policies (as the
+	// memory store does), so a caller passes the same policy list every
+	// time it uses a key.
+	//
 	// An error means no decision was made and nothing was consumed; the
 	// Limiter then applies its store failure mode. Take must honour ctx's
 	// deadline and must not retain res.
