@@ -54,3 +54,16 @@ func reset(level, rem, interval, burst int64) time.Duration {
 	}
 	return time.Duration(level + (rem+1)*interval - burst*interval)
 }
+
+// unconsume turns the Results of the policies that would have admitted a
+// refused request into where they stand now, with nothing consumed.
+func unconsume(policies []Policy, cost int64, res []Result) {
+	for i := range policies {
+		if r := &res[i]; r.Allowed {
+			r.Remaining += cost
+			if r.Remaining >= policies[i].MaxBurst() {
+				r.Reset = 0
+			}
+		}
+	}
+}

@@ -177,9 +177,12 @@ func (s *MemoryStore) take(key string, policies []Policy, cost int64, res []Resu
 		next[i], res[i] = gcra(tat, now, int64(p.Interval()), p.MaxBurst(), cost)
 		allowed = allowed && res[i].Allowed
 	}
+	if found {
+		slot[wHash] = h | 1 // referenced: a second chance from CLOCK
+	}
 	if allowed {
 		if !found {
-			slot = sh.insert(h, now)
+			slot = sh.insert(h, now) // unreferenced until used again
 		}
 		exp := slot[wExp]
 		for i := 0; i < n; i++ {
@@ -187,11 +190,11 @@ func (s *MemoryStore) take(key string, policies []Policy, cost int64, res []Resu
 			exp = max(exp, next[i])
 		}
 		slot[wExp] = exp
-		slot[wHash] = h | 1
-	} else if found {
-		slot[wHash] = h | 1
 	}
 	sh.mu.Unlock()
+	if !allowed {
+		unconsume(policies, cost, res)
+	}
 	return allowed
 }
 

@@ -3,6 +3,7 @@ package ratelimit_test
 import (
 	"context"
 	"math/rand/v2"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -96,8 +97,14 @@ func (m refModel) take(key string, now int64, policies []ratelimit.Policy, cost 
 	}
 	if allowed {
 		m[key] = next
+		return true, rem
 	}
-	return allowed, rem
+	for i, p := range policies { // refused: nothing consumed anywhere
+		T := int64(p.Interval())
+		capacity := p.MaxBurst() * T
+		rem[i] = (capacity - min(max(tats[i], now)-now, capacity)) / T
+	}
+	return false, rem
 }
 
 // TestMemoryStoreMatchesModel drives the store and the model with the
@@ -136,32 +143,32 @@ func TestMemoryStoreMatchesModel(t *testing.T) {
 
 func TestMemoryStoreCap(t *testing.T) {
 	clock := newFakeClock()
-	s := newStore(t, ratelimit.MemoryConfig{MaxKeys: 256, Clock: clock.Now})
-	p := []ratelimit.Policy{{Name: "p", Limit: 10, Window: time.Hour}}
+	s := newStore(t, ratelimit.MemoryConfig{MaxKeys: 4096, Clock: clock.Now})
+	p := []ratelimit.Policy{{Name: "p", Limit: 1000, Window: time.Hour}}
 	res := make([]ratelimit.Result, 1)
 	ctx := context.Background()
-	// A hot key used between every batch of new keys survives eviction.
-	for i := 0; i < 5000; i++ {
-		if i%10 == 0 {
-			s.Take(ctx, "hot", p, 0, res)
+	hot := func(i int) string { return "hot" + strconv.Itoa(i) }
+	// 100 keys used every round survive 50 rounds of 1000 new keys each:
+	// CLOCK evicts keys not used since the hand last passed.
+	for round := 0; round < 50; round++ {
+		for i := 0; i < 100; i++ {
+			s.Take(ctx, hot(i), p, 1, res)
 		}
-		s.Take(ctx, "key"+string(rune(i)), p, 1, res)
-		if n := s.Len(); n > 256 {
-			t.Fatalf("after %d keys: Len %d > MaxKeys 256", i+1, n)
+		for i := 0; i < 1000; i++ {
+			s.Take(ctx, "churn"+strconv.Itoa(round*1000+i), p, 1, res)
 		}
-	}
-	s.Take(ctx, "hot", p, 1, res)
-	if res[0].Remaining != 9 {
-		t.Fatalf("hot key lost? Remaining %d, want 9", res[0].Remaining)
-	}
-	for i := 0; i < 8; i++ {
-		s.Take(ctx, "hot", p, 1, res)
-		for j := 0; j < 20; j++ {
-			s.Take(ctx, "churn"+string(rune(i*100+j)), p, 1, res)
+		if n := s.Len(); n > 4096 {
+			t.Fatalf("round %d: Len %d > MaxKeys 4096", round, n)
 		}
 	}
-	if s.Take(ctx, "hot", p, 1, res); res[0].Remaining != 0 {
-		t.Errorf("hot key: Remaining %d after 10 requests, want 0 (state kept under churn)", res[0].Remaining)
+	lost := 0
+	for i := 0; i < 100; i++ {
+		if s.Take(ctx, hot(i), p, 0, res); res[0].Remaining != 950 {
+			lost++
+		}
+	}
+	if lost > 0 {
+		t.Errorf("%d of 100 hot keys lost their state under churn", lost)
 	}
 }
 

@@ -111,9 +111,8 @@ func testAllOrNothing(t *testing.T, s ratelimit.Store) {
 		if res[0].Allowed || !res[1].Allowed {
 			t.Errorf("per-policy Allowed = %v, %v; want false, true", res[0].Allowed, res[1].Allowed)
 		}
-		if res[1].Remaining != 7 {
-			// large would leave 7 after this request: it still has 8.
-			t.Errorf("large: Remaining %d after a denied request, want 7 (8 left, not consumed)", res[1].Remaining)
+		if res[1].Remaining != 8 {
+			t.Errorf("large: Remaining %d in a refused request, want 8 (two consumed, none now)", res[1].Remaining)
 		}
 		if res[1].RetryAfter != 0 {
 			t.Errorf("large: RetryAfter %v on a policy that admits", res[1].RetryAfter)
