@@ -78,7 +78,7 @@ func NewRateLimitStore(client redis.UniversalClient, cfg RateLimitConfig) (*Rate
 	return s, nil
 }
 
-// gcraScript decides one request. KEYS are the policies' keys; ARGV[1]
+// rateLimitScript decides one request. KEYS are the policies' keys; ARGV[1]
 // is the cost, then each policy's emission interval (microseconds) and
 // burst. It returns the verdict, then for each policy: admits (0/1),
 // remaining units, microseconds until one more unit, microseconds until
@@ -87,7 +87,7 @@ func NewRateLimitStore(client redis.UniversalClient, cfg RateLimitConfig) (*Rate
 // It mirrors the memory store's arithmetic (ratelimit's gcra), in
 // microseconds so that every value stays an exact integer in a Lua
 // double.
-var gcraScript = redis.NewScript(`
+var rateLimitScript = redis.NewScript(`
 if redis.replicate_commands then redis.replicate_commands() end
 local cost = tonumber(ARGV[1])
 local t = redis.call('TIME')
@@ -157,7 +157,7 @@ func (s *RateLimitStore) Take(ctx context.Context, key string, policies []rateli
 	keys := make([]string, len(policies))
 	args := make([]any, 1+2*len(policies))
 	args[0] = cost
-	base := s.prefix + "{" + hashTag(key) + "}:"
+	base := s.prefix + "{" + rateLimitTag(key) + "}:"
 	for i, p := range policies {
 		if err := p.Validate(); err != nil {
 			return false, err
@@ -197,7 +197,7 @@ func (s *RateLimitStore) Take(ctx context.Context, key string, policies []rateli
 // a decision times out, whether the server applied it is unknown.
 func (s *RateLimitStore) run(ctx context.Context, keys []string, args []any) ([]int64, error) {
 	if s.direct {
-		return gcraScript.Run(ctx, s.client, keys, args...).Int64Slice()
+		return rateLimitScript.Run(ctx, s.client, keys, args...).Int64Slice()
 	}
 	type reply struct {
 		out []int64
@@ -205,7 +205,7 @@ func (s *RateLimitStore) run(ctx context.Context, keys []string, args []any) ([]
 	}
 	ch := make(chan reply, 1)
 	go func() {
-		out, err := gcraScript.Run(ctx, s.client, keys, args...).Int64Slice()
+		out, err := rateLimitScript.Run(ctx, s.client, keys, args...).Int64Slice()
 		ch <- reply{out, err}
 	}()
 	select {
@@ -216,11 +216,11 @@ func (s *RateLimitStore) run(ctx context.Context, keys []string, args []any) ([]
 	}
 }
 
-// hashTag returns what goes between the braces of a key: the key itself,
+// rateLimitTag returns what goes between the braces of a key: the key itself,
 // or "{" and its hex encoding when it is empty or contains a brace, which
 // would end the tag early or leave it empty. Plain keys never start with
 // "{", so the two forms cannot collide.
-func hashTag(key string) string {
+func rateLimitTag(key string) string {
 	if key != "" && !strings.ContainsAny(key, "{}") {
 		return key
 	}

@@ -2,6 +2,7 @@ package redisstore
 
 import (
 	"context"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -54,7 +55,7 @@ func TestRateLimitConfig(t *testing.T) {
 	}
 }
 
-var okHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})
+var rateLimitOK = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})
 
 // TestRateLimitSharedBudget: two Limiters (two replicas) on one Redis
 // enforce one budget between them.
@@ -68,7 +69,7 @@ func TestRateLimitSharedBudget(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		handlers = append(handlers, l.Handler(okHandler))
+		handlers = append(handlers, l.Handler(rateLimitOK))
 	}
 	admitted := 0
 	var last *httptest.ResponseRecorder
@@ -164,8 +165,8 @@ func TestRateLimitTTL(t *testing.T) {
 	}
 }
 
-// hashTagOf extracts a key's Redis Cluster hash tag the way Redis does.
-func hashTagOf(key string) string {
+// clusterHashTag extracts a key's Redis Cluster hash tag the way Redis does.
+func clusterHashTag(key string) string {
 	i := strings.IndexByte(key, '{')
 	if i < 0 {
 		return key
@@ -181,23 +182,23 @@ func TestRateLimitHashTags(t *testing.T) {
 	for _, key := range []string{"203.0.113.1", "", "{", "}", "}x", "{}", "a{b}c", "{{61", "x}y{z"} {
 		var tags []string
 		for _, p := range []string{"burst", "daily"} {
-			k := "pre:" + "{" + hashTag(key) + "}:" + p
-			tags = append(tags, hashTagOf(k))
+			k := "pre:" + "{" + rateLimitTag(key) + "}:" + p
+			tags = append(tags, clusterHashTag(k))
 		}
-		if tags[0] != tags[1] || tags[0] == "pre:{"+hashTag(key)+"}:burst" {
+		if tags[0] != tags[1] || tags[0] == "pre:{"+rateLimitTag(key)+"}:burst" {
 			t.Errorf("key %q: tags %q do not match", key, tags)
 		}
 	}
-	if hashTag("{{61") == hashTag("a") || hashTag("") == hashTag("{") {
+	if rateLimitTag("{{61") == rateLimitTag("a") || rateLimitTag("") == rateLimitTag("{") {
 		t.Error("escaped keys collide")
 	}
 }
 
-// countHook counts the commands a client sends.
-type countHook struct{ n, evalsha, eval atomic.Int64 }
+// rateLimitHook counts the commands a client sends.
+type rateLimitHook struct{ n, evalsha, eval atomic.Int64 }
 
-func (h *countHook) DialHook(next redis.DialHook) redis.DialHook { return next }
-func (h *countHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+func (h *rateLimitHook) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (h *rateLimitHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	return func(ctx context.Context, cmd redis.Cmder) error {
 		h.n.Add(1)
 		switch cmd.Name() {
@@ -209,7 +210,7 @@ func (h *countHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 		return next(ctx, cmd)
 	}
 }
-func (h *countHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+func (h *rateLimitHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
 	return func(ctx context.Context, cmds []redis.Cmder) error {
 		h.n.Add(int64(len(cmds)))
 		return next(ctx, cmds)
@@ -222,7 +223,7 @@ func TestRateLimitOneRoundTrip(t *testing.T) {
 	srv := startRedis(t)
 	c := redis.NewClient(&redis.Options{Addr: srv.Addr})
 	defer c.Close()
-	hook := &countHook{}
+	hook := &rateLimitHook{}
 	c.AddHook(hook)
 	s := newRateLimitStore(t, c, testPrefix(t))
 	policies := []ratelimit.Policy{{Name: "a", Limit: 1000, Window: time.Second}, {Name: "b", Limit: 100, Window: time.Minute}, {Name: "c", Limit: 5000, Window: time.Hour}}
@@ -241,7 +242,7 @@ func TestRateLimitOneRoundTrip(t *testing.T) {
 		// A PING, then EVALSHA and EVAL.
 		t.Fatalf("first decision: %d commands (%d EVALSHA, %d EVAL), want EVALSHA then EVAL", hook.n.Load(), hook.evalsha.Load(), hook.eval.Load())
 	}
-	before := commandCalls(t, c, "evalsha")
+	before := rateLimitCommandCalls(t, c, "evalsha")
 	hook.n.Store(0)
 	const n = 100
 	for i := 0; i < n; i++ {
@@ -252,7 +253,7 @@ func TestRateLimitOneRoundTrip(t *testing.T) {
 	if got := hook.n.Load(); got != n {
 		t.Errorf("%d decisions sent %d commands, want %d (one round trip each)", n, got, n)
 	}
-	if got := commandCalls(t, c, "evalsha") - before; got != n {
+	if got := rateLimitCommandCalls(t, c, "evalsha") - before; got != n {
 		t.Errorf("server ran EVALSHA %d times for %d decisions", got, n)
 	}
 	t.Logf("round trips per decision: %.2f", float64(hook.n.Load())/n)
@@ -266,7 +267,7 @@ func TestRateLimitOneRoundTrip(t *testing.T) {
 	}
 }
 
-func commandCalls(t *testing.T, c *redis.Client, cmd string) int64 {
+func rateLimitCommandCalls(t *testing.T, c *redis.Client, cmd string) int64 {
 	t.Helper()
 	info, err := c.Info(context.Background(), "commandstats").Result()
 	if err != nil {
@@ -287,12 +288,12 @@ func TestRateLimitTimeout(t *testing.T) {
 	srv := startRedis(t)
 	for _, ctxTimeouts := range []bool{false, true} {
 		t.Run("ContextTimeoutEnabled="+strconv.FormatBool(ctxTimeouts), func(t *testing.T) {
-			testTimeout(t, srv, ctxTimeouts)
+			testRateLimitTimeout(t, srv, ctxTimeouts)
 		})
 	}
 }
 
-func testTimeout(t *testing.T, srv *redisServer, ctxTimeouts bool) {
+func testRateLimitTimeout(t *testing.T, srv *redisServer, ctxTimeouts bool) {
 	c := redis.NewClient(&redis.Options{Addr: srv.Addr, ContextTimeoutEnabled: ctxTimeouts})
 	defer c.Close()
 	s, err := NewRateLimitStore(c, RateLimitConfig{Prefix: testPrefix(t), Timeout: 200 * time.Millisecond})
@@ -345,12 +346,12 @@ func TestRateLimitOutage(t *testing.T) {
 				Store:        store,
 				StoreFailure: mode,
 				StoreRetry:   100 * time.Millisecond,
-				ErrorHandler: quietErrors.Write,
+				ErrorHandler: rateLimitErrors.Write,
 			})
 			if err != nil {
 				t.Fatal(err)
 			}
-			h := l.Handler(okHandler)
+			h := l.Handler(rateLimitOK)
 			do := func(ip string) *httptest.ResponseRecorder {
 				r := httptest.NewRequest("GET", "/", nil)
 				r.RemoteAddr = net.JoinHostPort(ip, "1")
@@ -403,7 +404,7 @@ func TestRateLimitOutage(t *testing.T) {
 	}
 }
 
-var quietErrors = &apierrors.Renderer{Logger: discardLogger()}
+var rateLimitErrors = &apierrors.Renderer{Logger: slog.New(slog.DiscardHandler)}
 
 func BenchmarkRateLimitTake(b *testing.B) {
 	c := newClient(b)
