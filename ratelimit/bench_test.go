@@ -30,14 +30,20 @@ func benchIP(i int) string {
 	return strconv.Itoa(10+i>>24&0xff) + "." + strconv.Itoa(i>>16&0xff) + "." + strconv.Itoa(i>>8&0xff) + "." + strconv.Itoa(i&0xff)
 }
 
-func benchRequests(n int) []*http.Request {
-	reqs := make([]*http.Request, n)
-	for i := range reqs {
-		r, _ := http.NewRequest("GET", "http://example.com/items", nil)
-		r.RemoteAddr = benchIP(i) + ":40000"
-		reqs[i] = r
+// benchAddrs returns n distinct RemoteAddr values. The benchmarks reuse
+// one request and change its RemoteAddr, so that the live heap is what a
+// server's is, not n requests kept for the whole run.
+func benchAddrs(n int) []string {
+	addrs := make([]string, n)
+	for i := range addrs {
+		addrs[i] = benchIP(i) + ":40000"
 	}
-	return reqs
+	return addrs
+}
+
+func benchRequest() *http.Request {
+	r, _ := http.NewRequest("GET", "http://example.com/items", nil)
+	return r
 }
 
 // allowPolicies are real, enforced limits that the benchmark loops stay
@@ -54,10 +60,12 @@ func benchMiddleware(b *testing.B, policies []Policy, keys int, denied bool) {
 		b.Fatal(err)
 	}
 	h := l.Handler(okHandler)
-	reqs := benchRequests(keys)
+	addrs := benchAddrs(keys)
+	r := benchRequest()
 	w := &benchWriter{h: make(http.Header)}
-	for _, r := range reqs { // warm: every key is known to the store
+	for _, a := range addrs { // warm: every key is known to the store
 		clear(w.h)
+		r.RemoteAddr = a
 		h.ServeHTTP(w, r)
 	}
 	b.ReportAllocs()
@@ -65,7 +73,8 @@ func benchMiddleware(b *testing.B, policies []Policy, keys int, denied bool) {
 	for i := 0; i < b.N; i++ {
 		clear(w.h)
 		w.status = 0
-		h.ServeHTTP(w, reqs[i%keys])
+		r.RemoteAddr = addrs[i%keys]
+		h.ServeHTTP(w, r)
 	}
 	b.StopTimer()
 	if got := w.status == http.StatusTooManyRequests; got != denied {
@@ -86,16 +95,18 @@ func BenchmarkMiddleware(b *testing.B) {
 			b.Fatal(err)
 		}
 		h := l.Handler(okHandler)
-		reqs := benchRequests(100_000)
+		addrs := benchAddrs(100_000)
 		var next atomic.Int64
 		b.ReportAllocs()
 		b.ResetTimer()
 		b.RunParallel(func(pb *testing.PB) {
 			w := &benchWriter{h: make(http.Header)}
+			r := benchRequest()
 			i := int(next.Add(7919))
 			for pb.Next() {
 				clear(w.h)
-				h.ServeHTTP(w, reqs[i%len(reqs)])
+				r.RemoteAddr = addrs[i%len(addrs)]
+				h.ServeHTTP(w, r)
 				i++
 			}
 		})
@@ -103,7 +114,7 @@ func BenchmarkMiddleware(b *testing.B) {
 }
 
 func BenchmarkBareHandler(b *testing.B) {
-	r := benchRequests(1)[0]
+	r := benchRequest()
 	w := &benchWriter{h: make(http.Header)}
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
