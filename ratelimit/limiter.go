@@ -283,7 +283,7 @@ func (l *Limiter) Allow(ctx context.Context, key string) (Decision, error) {
 // Decision.StoreFailed is set; with FailClosed the error wraps
 // ErrStoreUnavailable and the store's error.
 func (l *Limiter) AllowN(ctx context.Context, key string, n int64) (Decision, error) {
-	var d Decision
+	d := Decision{index: -1}
 	if key == "" {
 		if l.keyFailure == RejectRequest {
 			return d, ErrInvalidKey

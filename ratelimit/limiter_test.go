@@ -86,8 +86,11 @@ func TestAllowN(t *testing.T) {
 				i, d.Allowed, d.Reported(), d.RetryAfter, r, s.allowed, s.reported, s.retry, s.rem)
 		}
 	}
-	if _, err := l.AllowN(ctx, "k", 5); err != ratelimit.ErrCostTooHigh {
-		t.Errorf("cost 5 > smallest burst 4: %v, want ErrCostTooHigh", err)
+	if d, err := l.AllowN(ctx, "k", 5); err != ratelimit.ErrCostTooHigh || d.Allowed || d.Reported() != -1 {
+		t.Errorf("cost 5 > smallest burst 4: %+v, %v; want ErrCostTooHigh", d, err)
+	}
+	if d, err := l.Allow(ctx, ""); err != ratelimit.ErrInvalidKey || d.Allowed || d.Reported() != -1 || len(d.Results()) != 0 {
+		t.Errorf("empty key: %+v, %v; want ErrInvalidKey and no decision", d, err)
 	}
 	if d, err := l.Allow(ctx, "other"); err != nil || !d.Allowed || d.StoreFailed {
 		t.Errorf("Allow(other): %+v %v", d, err)
