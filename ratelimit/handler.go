@@ -60,7 +60,7 @@ func (l *Limiter) Handler(next http.Handler) http.Handler {
 		if err := l.decide(r.Context(), key, cost, &d); err != nil {
 			h := w.Header()
 			if err == ErrCostTooHigh {
-				h[hdrPolicy] = l.policyHeader[:1:1]
+				h[hdrPolicy] = []string{l.policyHeader[0]}
 				l.errorHandler(w, r, costError(cost, l.minBurst))
 				return
 			}
