@@ -113,7 +113,11 @@ func (l *Limiter) setHeaders(h http.Header, d *Decision) {
 	}
 	s := string(b)
 
-	v := new([6]string)
+	size := 3 // RateLimit-Policy, RateLimit, Retry-After
+	if l.legacy {
+		size = 6
+	}
+	v := make([]string, size)
 	v[0], v[1] = l.policyHeader[0], s[:rl]
 	h[hdrPolicy] = v[0:1:1]
 	h[hdrRateLimit] = v[1:2:2]
