@@ -41,6 +41,12 @@ type RateLimitConfig struct {
 // empty, are hex-encoded inside the braces ("{{" + hex), so the keys of
 // one decision always share a hash tag and work on Redis Cluster.
 //
+// Each decision is bounded by RateLimitConfig.Timeout and the request's
+// context. go-redis honours those deadlines on the socket only with
+// ContextTimeoutEnabled set in its options; prefer such a client: with
+// any other, each decision runs in a goroutine of its own so that the
+// deadline still holds.
+//
 // A RateLimitStore is safe for concurrent use by multiple goroutines.
 type RateLimitStore struct {
 	client  redis.UniversalClient

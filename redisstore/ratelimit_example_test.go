@@ -14,7 +14,7 @@ import (
 // Every replica of the service builds the same Limiter on the same Redis:
 // together they enforce one limit per client.
 func ExampleNewRateLimitStore() {
-	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
+	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379", ContextTimeoutEnabled: true})
 	defer rdb.Close()
 
 	store, err := redisstore.NewRateLimitStore(rdb, redisstore.RateLimitConfig{

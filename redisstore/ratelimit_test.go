@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -407,15 +408,25 @@ func TestRateLimitOutage(t *testing.T) {
 var rateLimitErrors = &apierrors.Renderer{Logger: slog.New(slog.DiscardHandler)}
 
 func BenchmarkRateLimitTake(b *testing.B) {
-	c := newClient(b)
-	s := newRateLimitStore(b, c, testPrefix(b))
-	policies := []ratelimit.Policy{{Name: "burst", Limit: 1_000_000, Window: time.Second}, {Name: "default", Limit: 1_000_000_000, Window: time.Hour}}
-	res := make([]ratelimit.Result, 2)
-	ctx := context.Background()
-	b.ReportAllocs()
-	for i := 0; i < b.N; i++ {
-		if _, err := s.Take(ctx, "k"+strconv.Itoa(i%1000), policies, 1, res); err != nil {
-			b.Fatal(err)
-		}
+	for _, ctxTimeouts := range []bool{false, true} {
+		b.Run("ContextTimeoutEnabled="+strconv.FormatBool(ctxTimeouts), func(b *testing.B) {
+			newClient(b) // skip without Redis
+			addr := os.Getenv("RESTWELL_REDIS_ADDR")
+			if addr == "" {
+				addr = "127.0.0.1:6379"
+			}
+			c := redis.NewClient(&redis.Options{Addr: addr, ContextTimeoutEnabled: ctxTimeouts})
+			defer c.Close()
+			s := newRateLimitStore(b, c, testPrefix(b))
+			policies := []ratelimit.Policy{{Name: "burst", Limit: 1_000_000, Window: time.Second}, {Name: "default", Limit: 1_000_000_000, Window: time.Hour}}
+			res := make([]ratelimit.Result, 2)
+			ctx := context.Background()
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				if _, err := s.Take(ctx, "k"+strconv.Itoa(i%1000), policies, 1, res); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
