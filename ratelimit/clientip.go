@@ -149,6 +149,10 @@ func (c *ClientIP) Key(r *http.Request) (string, error) {
 		bits = c.v4
 	}
 	if bits == a.BitLen() {
+		if a.Is4() && text != "" {
+			// netip accepts only the canonical dotted-decimal form.
+			return text, nil
+		}
 		var buf [48]byte
 		b := a.AppendTo(buf[:0])
 		if string(b) == text {

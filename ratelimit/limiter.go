@@ -122,6 +122,7 @@ type Config struct {
 // A Limiter is safe for concurrent use by multiple goroutines.
 type Limiter struct {
 	policies     []Policy
+	intervals    []int64 // each policy's Interval
 	minBurst     int64
 	key          KeyFunc
 	keyFailure   KeyFailure
@@ -179,6 +180,7 @@ func New(cfg Config) (*Limiter, error) {
 			return nil, fmt.Errorf("ratelimit: policy %q appears twice", p.Name)
 		}
 		seen[p.Name] = true
+		l.intervals = append(l.intervals, int64(p.Interval()))
 		if i == 0 || p.MaxBurst() < l.minBurst {
 			l.minBurst = p.MaxBurst()
 		}
@@ -302,7 +304,7 @@ func (l *Limiter) decide(ctx context.Context, key string, cost int64, d *Decisio
 	}
 	n := len(l.policies)
 	if l.mem != nil {
-		d.Allowed = l.mem.take(key, l.policies, cost, d.results[:n])
+		d.Allowed = l.mem.take(key, l.policies, l.intervals, cost, d.results[:n])
 	} else {
 		allowed, err := l.storeTake(ctx, key, cost, d)
 		if err != nil {

@@ -143,11 +143,16 @@ func (s *MemoryStore) Take(_ context.Context, key string, policies []Policy, cos
 	if len(res) < len(policies) {
 		return false, errRes
 	}
-	return s.take(key, policies, cost, res), nil
+	var intervals [MaxPolicies]int64
+	for i := range policies {
+		intervals[i] = int64(policies[i].Interval())
+	}
+	return s.take(key, policies, intervals[:len(policies)], cost, res), nil
 }
 
-// take is Take for validated arguments.
-func (s *MemoryStore) take(key string, policies []Policy, cost int64, res []Result) bool {
+// take is Take for validated arguments; intervals[i] is
+// policies[i].Interval().
+func (s *MemoryStore) take(key string, policies []Policy, intervals []int64, cost int64, res []Result) bool {
 	n := len(policies)
 	var next [MaxPolicies]int64
 	now := s.now()
@@ -174,7 +179,7 @@ func (s *MemoryStore) take(key string, policies []Policy, cost int64, res []Resu
 			tat = slot[wTAT+i]
 		}
 		p := &policies[i]
-		next[i], res[i] = gcra(tat, now, int64(p.Interval()), p.MaxBurst(), cost)
+		next[i], res[i] = gcra(tat, now, intervals[i], p.MaxBurst(), cost)
 		allowed = allowed && res[i].Allowed
 	}
 	if found {
