@@ -359,7 +359,9 @@ func TestRateLimitOutage(t *testing.T) {
 				w := httptest.NewRecorder()
 				start := time.Now()
 				h.ServeHTTP(w, r)
-				if d := time.Since(start); d > time.Second {
+				// The store timeout (300ms) bounds a request; go-redis's
+				// own dial and read timeouts (3-5s) must never show.
+				if d := time.Since(start); d > 2*time.Second {
 					t.Errorf("request took %v", d)
 				}
 				return w
