@@ -103,7 +103,7 @@
 // # Memory
 //
 // The default store, MemoryStore, is sharded with a lock per shard, holds
-// at most MaxKeys keys (about 64 bytes each with two policies; 10^6 keys
-// fit in 64 MB) and starts no goroutine. A decision allocates nothing;
+// at most MaxKeys keys (about 64 bytes each with two policies: 10^6 keys
+// take 64 MB of heap) and starts no goroutine. A decision allocates nothing;
 // the middleware allocates twice per request, for the header values.
 package ratelimit

@@ -18,6 +18,11 @@ type MemoryConfig struct {
 	// then starts again with its full burst. A key costs 32 to 64 bytes
 	// with two policies (8 more per further policy). Zero means 1<<20
 	// (1,048,576). At least 64.
+	//
+	// Each shard holds MaxKeys/Shards keys and evicts on its own, with no
+	// global counter, so the busiest shards start evicting a little before
+	// the store as a whole is full (around 95% with the defaults and a
+	// million keys): leave some headroom above the keys you expect.
 	MaxKeys int
 	// Shards is the number of independently locked parts of the store,
 	// a power of two of at least 64. Zero means 256, or 64 when MaxKeys is
