@@ -251,13 +251,14 @@ func TestRateLimitOneRoundTrip(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if got := hook.n.Load(); got != n {
-		t.Errorf("%d decisions sent %d commands, want %d (one round trip each)", n, got, n)
+	sent := hook.n.Load()
+	if sent != n {
+		t.Errorf("%d decisions sent %d commands, want %d (one round trip each)", n, sent, n)
 	}
 	if got := rateLimitCommandCalls(t, c, "evalsha") - before; got != n {
 		t.Errorf("server ran EVALSHA %d times for %d decisions", got, n)
 	}
-	t.Logf("round trips per decision: %.2f", float64(hook.n.Load())/n)
+	t.Logf("round trips per decision: %.2f (%d commands for %d decisions)", float64(sent)/n, sent, n)
 
 	// After SCRIPT FLUSH the store recovers with EVAL, in the same call.
 	if err := c.ScriptFlush(ctx).Err(); err != nil {
