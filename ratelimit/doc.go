@@ -1,0 +1,109 @@
+// Package ratelimit limits how often each client may call an API, and
+// tells the client where it stands with the IETF RateLimit and
+// RateLimit-Policy header fields (draft-ietf-httpapi-ratelimit-headers-10,
+// RFC 9651 syntax).
+//
+// # Use
+//
+//	lim, err := ratelimit.New(ratelimit.Config{
+//		Policies: []ratelimit.Policy{
+//			{Name: "burst", Limit: 10, Window: time.Second},
+//			{Name: "default", Limit: 100, Window: time.Minute},
+//		},
+//	})
+//	if err != nil {
+//		log.Fatal(err)
+//	}
+//	http.ListenAndServe(addr, lim.Handler(mux))
+//
+// Every request must satisfy every policy, all or nothing: a request one
+// policy refuses consumes no quota from the others. Without a Key, each
+// client is its socket address (IPv6 grouped by /64); behind proxies,
+// give ClientIP their addresses:
+//
+//	ip, err := ratelimit.NewClientIP(ratelimit.ClientIPConfig{
+//		TrustedProxies: []string{"10.0.0.0/8"}, // the load balancers
+//	})
+//	lim, err := ratelimit.New(ratelimit.Config{Policies: policies, Key: ip.Key})
+//
+// To share the limits between replicas, use the Redis store of
+// github.com/restwell/restwell/redisstore:
+//
+//	store, err := redisstore.NewRateLimitStore(rdb, redisstore.RateLimitConfig{})
+//	lim, err := ratelimit.New(ratelimit.Config{Policies: policies, Store: store})
+//
+// Limiter.Allow and Limiter.AllowN decide without HTTP (a queue consumer,
+// a gRPC interceptor); a Store can also be used on its own.
+//
+// # Policies and GCRA
+//
+// A Policy grants Limit units per Window; each request costs one unit, or
+// what Config.Cost says. Quota comes back continuously, one unit every
+// Window/Limit (GCRA, the generic cell rate algorithm: one timestamp per
+// key and policy, and an exact time at which a refused request would be
+// admitted). Burst, which defaults to Limit, is the number of units a key
+// that has been idle for Window may spend at once. Over any interval of
+// length d a key is admitted at most Burst + Limit*d/Window units: a
+// policy of 100 per minute admits 100 requests at once from idle, then
+// one every 0.6 seconds.
+//
+// # Response fields
+//
+// Every response the middleware lets through or refuses carries
+//
+//	RateLimit-Policy: "burst";q=10;w=1, "default";q=100;w=60
+//	RateLimit: "default";r=42;t=1
+//
+// RateLimit-Policy lists every policy: q is Limit, w is Window in
+// seconds. RateLimit describes the policy closest to exhaustion, the one
+// with the fewest units left (for a refused request, the refusing policy
+// with the longest wait): r is the units left and t the seconds, rounded
+// up, until r next grows, 0 when the quota is full. With GCRA quota comes
+// back a unit at a time, so t is short; it is not the time until the whole
+// quota is back.
+//
+// A refused request gets 429 Too Many Requests with Retry-After in
+// seconds: the exact wait until every policy admits the request, rounded
+// up, at least 1 and never earlier than t. The body is rendered by the
+// errors package, in the envelope format
+//
+//	{"error": {"code": "rate_limited", "message": "...", "violated-policies": ["burst"]}}
+//
+// and in the RFC 9457 format with the problem type the draft defines,
+// "https://iana.org/assignments/http-problem-types#quota-exceeded", title
+// "Quota Exceeded" and the same "violated-policies" member.
+//
+// With Config.LegacyHeaders the response also carries X-RateLimit-Limit,
+// X-RateLimit-Remaining and X-RateLimit-Reset for the same policy; Reset
+// is t, delay-seconds, not a Unix time.
+//
+// # Clients that cannot be identified
+//
+// A Key function that fails or returns "" (no usable peer address, a
+// missing API key header) never lets a request through unlimited.
+// Config.KeyFailure chooses between a 400 with code "client_key_invalid"
+// (the default) and counting all such requests in one shared bucket.
+//
+// # Other refusals
+//
+// A request that costs more than a policy's burst could never be admitted
+// and gets 400 with code "cost_too_high".
+//
+// # Store failures
+//
+// When the store fails (Redis down or slower than its timeout), the
+// Limiter fails open by default: the request passes without rate fields,
+// and the failure is logged with log/slog, at most once a second.
+// FailClosed answers 503 with code "unavailable" and a Retry-After;
+// FailLocal decides with a memory store in the process until the shared
+// store is back. After a failure the store is left alone for
+// Config.StoreRetry (one second), then asked again: recovery needs no
+// action. Nothing panics.
+//
+// # Memory
+//
+// The default store, MemoryStore, is sharded with a lock per shard, holds
+// at most MaxKeys keys (about 64 bytes each with two policies: 10^6 keys
+// take 64 MB of heap) and starts no goroutine. A decision allocates nothing;
+// the middleware allocates twice per request, for the header values.
+package ratelimit

@@ -1,0 +1,200 @@
+package ratelimit
+
+import (
+	"net/http"
+	"strconv"
+
+	apierrors "github.com/restwell/restwell/errors"
+	"github.com/restwell/restwell/internal/sfv"
+)
+
+// QuotaExceededType is the RFC 9457 problem type of a 429 written by the
+// middleware, as draft-ietf-httpapi-ratelimit-headers defines it. The
+// problem also carries "violated-policies", the names of the policies
+// that refused the request.
+const QuotaExceededType = "https://iana.org/assignments/http-problem-types#quota-exceeded"
+
+// Canonical header names, as net/http stores them.
+const (
+	hdrPolicy     = "Ratelimit-Policy"
+	hdrRateLimit  = "Ratelimit"
+	hdrRetryAfter = "Retry-After"
+	hdrLimit      = "X-Ratelimit-Limit"
+	hdrRemaining  = "X-Ratelimit-Remaining"
+	hdrReset      = "X-Ratelimit-Reset"
+)
+
+// Handler returns middleware that limits the requests reaching next.
+//
+// Each request is identified by Config.Key and costs Config.Cost units of
+// every policy. An admitted request reaches next with the RateLimit-Policy
+// and RateLimit fields set on the response, for example
+//
+//	RateLimit-Policy: "burst";q=10;w=1, "default";q=100;w=60
+//	RateLimit: "default";r=42;t=1
+//
+// RateLimit-Policy lists every policy; RateLimit reports the one closest
+// to exhaustion (see Decision.Reported): r is the units remaining and t
+// the seconds, rounded up, until r next grows (0 when the quota is full).
+//
+// A refused request gets 429 with the same fields and Retry-After in
+// seconds: the exact wait rounded up, at least 1, and never earlier than
+// t. The body is written by Config.ErrorHandler from an *errors.Error
+// with code "rate_limited", cause ErrRateLimited, problem type
+// QuotaExceededType and a "violated-policies" member.
+func (l *Limiter) Handler(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		key, err := l.key(r)
+		if err != nil || key == "" {
+			if l.keyFailure == RejectRequest {
+				l.errorHandler(w, r, keyError(err))
+				return
+			}
+			key = SharedKey
+		}
+		cost := int64(1)
+		if l.cost != nil {
+			cost = max(l.cost(r), 0)
+		}
+		var d Decision
+		if err := l.decide(r.Context(), key, cost, &d); err != nil {
+			h := w.Header()
+			if err == ErrCostTooHigh {
+				h[hdrPolicy] = []string{l.policyHeader[0]}
+				l.errorHandler(w, r, costError(cost, l.minBurst))
+				return
+			}
+			h[hdrRetryAfter] = []string{l.retryHeader}
+			l.errorHandler(w, r, &apierrors.Error{
+				Status:  http.StatusServiceUnavailable,
+				Code:    "unavailable",
+				Message: "rate limiting is temporarily unavailable; retry later",
+				Err:     err,
+			})
+			return
+		}
+		if d.index >= 0 {
+			l.setHeaders(w.Header(), &d)
+		}
+		if d.Allowed {
+			next.ServeHTTP(w, r)
+			return
+		}
+		l.errorHandler(w, r, l.limited(&d))
+	})
+}
+
+// setHeaders sets the rate limit fields of d on h with two allocations:
+// one string holding every dynamic value, one array of value slices.
+func (l *Limiter) setHeaders(h http.Header, d *Decision) {
+	p := &l.policies[d.index]
+	res := &d.results[d.index]
+	reset := seconds(res.Reset)
+
+	var buf [160]byte
+	b := sfv.AppendString(buf[:0], p.Name)
+	b = sfv.AppendParam(b, "r", res.Remaining)
+	b = sfv.AppendParam(b, "t", reset)
+	rl := len(b)
+	if !d.Allowed {
+		retry := reset
+		if d.RetryAfter > 0 {
+			retry = max(retry, seconds(d.RetryAfter))
+		}
+		b = strconv.AppendInt(b, max(retry, 1), 10)
+	}
+	ra := len(b)
+	if l.legacy {
+		b = strconv.AppendInt(b, res.Remaining, 10)
+	}
+	rem := len(b)
+	if l.legacy {
+		b = strconv.AppendInt(b, reset, 10)
+	}
+	s := string(b)
+
+	size := 3 // RateLimit-Policy, RateLimit, Retry-After
+	if l.legacy {
+		size = 6
+	}
+	v := make([]string, size)
+	v[0], v[1] = l.policyHeader[0], s[:rl]
+	h[hdrPolicy] = v[0:1:1]
+	h[hdrRateLimit] = v[1:2:2]
+	if !d.Allowed {
+		v[2] = s[rl:ra]
+		h[hdrRetryAfter] = v[2:3:3]
+	}
+	if l.legacy {
+		v[3], v[4], v[5] = l.limits[d.index], s[ra:rem], s[rem:]
+		h[hdrLimit] = v[3:4:4]
+		h[hdrRemaining] = v[4:5:5]
+		h[hdrReset] = v[5:6:6]
+	}
+}
+
+// limited returns the 429 error for d.
+func (l *Limiter) limited(d *Decision) error {
+	var names []string
+	single := -1
+	for i, r := range d.results[:d.n] {
+		if r.Allowed {
+			continue
+		}
+		if single == -1 {
+			single = i
+			continue
+		}
+		if names == nil {
+			names = append(names, l.policies[single].Name)
+		}
+		names = append(names, l.policies[i].Name)
+	}
+	if names == nil && single >= 0 {
+		return l.denied[single]
+	}
+	return limitedError(names)
+}
+
+func limitedError(violated []string) error {
+	return &apierrors.Error{
+		Status:     http.StatusTooManyRequests,
+		Code:       "rate_limited",
+		Message:    "too many requests; retry after the number of seconds in Retry-After",
+		Type:       QuotaExceededType,
+		Title:      "Quota Exceeded",
+		Extensions: map[string]any{"violated-policies": violated},
+		Err:        ErrRateLimited,
+	}
+}
+
+func keyError(cause error) error {
+	err := ErrInvalidKey
+	if cause != nil {
+		err = &wrapped{ErrInvalidKey, cause}
+	}
+	return &apierrors.Error{
+		Status:  http.StatusBadRequest,
+		Code:    "client_key_invalid",
+		Message: "the request does not identify its client",
+		Err:     err,
+	}
+}
+
+func costError(cost, burst int64) error {
+	return &apierrors.Error{
+		Status: http.StatusBadRequest,
+		Code:   "cost_too_high",
+		Message: "this request costs " + strconv.FormatInt(cost, 10) +
+			" units; at most " + strconv.FormatInt(burst, 10) + " can be spent at once",
+		Err: ErrCostTooHigh,
+	}
+}
+
+// wrapped is an error that is both sentinel and cause, for errors.Is.
+type wrapped struct{ sentinel, cause error }
+
+func (e *wrapped) Error() string   { return e.sentinel.Error() + ": " + e.cause.Error() }
+func (e *wrapped) Unwrap() []error { return []error{e.sentinel, e.cause} }
+
+func writeError(w http.ResponseWriter, r *http.Request, err error) { apierrors.Write(w, r, err) }

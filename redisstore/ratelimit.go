@@ -1,0 +1,234 @@
+package redisstore
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/restwell/restwell/ratelimit"
+)
+
+// RateLimitConfig configures a RateLimitStore.
+type RateLimitConfig struct {
+	// Prefix starts every key the store writes. It must not contain "{"
+	// or "}", which would change the Redis Cluster hash tag. Empty means
+	// "restwell:ratelimit:".
+	Prefix string
+	// Timeout bounds each decision, within the request's own context. A
+	// rate limiter that waits longer than a few round trips hurts more
+	// than it helps; on timeout the Limiter applies its StoreFailure mode.
+	// Zero means 50ms.
+	Timeout time.Duration
+}
+
+// RateLimitStore is a ratelimit.Store in Redis, so that every replica of
+// a service enforces one limit per key.
+//
+// A decision is one round trip: EVALSHA of a Lua script (EVAL when the
+// server does not have it cached, after a restart or a SCRIPT FLUSH) that
+// reads the clock with Redis TIME, applies GCRA to every policy of the
+// request, and writes the new TATs only if all of them admit it, each key
+// with a TTL (PX) set in the same command that writes it, so that state
+// disappears once its quota is full again. Redis runs the script
+// atomically, so concurrent replicas never overspend. The key of policy P
+// for key K is Prefix + "{" + K + "}:" + P; keys containing braces, or
+// empty, are hex-encoded inside the braces ("{{" + hex), so the keys of
+// one decision always share a hash tag and work on Redis Cluster.
+//
+// Each decision is bounded by RateLimitConfig.Timeout and the request's
+// context. go-redis honours those deadlines on the socket only with
+// ContextTimeoutEnabled set in its options; prefer such a client: with
+// any other, each decision runs in a goroutine of its own so that the
+// deadline still holds.
+//
+// A RateLimitStore is safe for concurrent use by multiple goroutines.
+type RateLimitStore struct {
+	client  redis.UniversalClient
+	prefix  string
+	timeout time.Duration
+	direct  bool // the client itself honours context deadlines
+}
+
+// NewRateLimitStore returns a store on client, which may be a single
+// node, a Sentinel failover client or a Cluster client. The caller keeps
+// ownership of client and closes it.
+func NewRateLimitStore(client redis.UniversalClient, cfg RateLimitConfig) (*RateLimitStore, error) {
+	if client == nil {
+		return nil, errors.New("redisstore: nil Redis client")
+	}
+	if strings.ContainsAny(cfg.Prefix, "{}") {
+		return nil, errors.New("redisstore: RateLimitConfig.Prefix must not contain braces")
+	}
+	if cfg.Timeout < 0 {
+		return nil, errors.New("redisstore: RateLimitConfig.Timeout must not be negative")
+	}
+	s := &RateLimitStore{client: client, prefix: cfg.Prefix, timeout: cfg.Timeout}
+	switch c := client.(type) {
+	case *redis.Client:
+		s.direct = c.Options().ContextTimeoutEnabled
+	case *redis.ClusterClient:
+		s.direct = c.Options().ContextTimeoutEnabled
+	}
+	if s.prefix == "" {
+		s.prefix = "restwell:ratelimit:"
+	}
+	if s.timeout == 0 {
+		s.timeout = 50 * time.Millisecond
+	}
+	return s, nil
+}
+
+// rateLimitScript decides one request. KEYS are the policies' keys; ARGV[1]
+// is the cost, then each policy's emission interval (microseconds) and
+// burst. It returns the verdict, then for each policy: admits (0/1),
+// remaining units, microseconds until one more unit, microseconds until
+// it would admit the cost (-1 never).
+//
+// It mirrors the memory store's arithmetic (ratelimit's gcra), in
+// microseconds so that every value stays an exact integer in a Lua
+// double.
+var rateLimitScript = redis.NewScript(`
+if redis.replicate_commands then redis.replicate_commands() end
+local cost = tonumber(ARGV[1])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local out = {1}
+local nexts = {}
+for i = 1, #KEYS do
+  local interval = tonumber(ARGV[2 * i])
+  local burst = tonumber(ARGV[2 * i + 1])
+  local capacity = burst * interval
+  local level = 0
+  local v = redis.call('GET', KEYS[i])
+  if v then
+    level = tonumber(v) - now
+    if level < 0 then level = 0 end
+    if level > capacity then level = capacity end
+  end
+  local ok, after, wait = 0, level, -1
+  if cost <= burst then
+    local n = level + cost * interval
+    if n <= capacity then
+      ok, after, wait = 1, n, 0
+      nexts[i] = now + n
+    else
+      wait = n - capacity
+    end
+  end
+  local rem = math.floor((capacity - after) / interval)
+  local reset = 0
+  if rem < burst then reset = after + (rem + 1) * interval - capacity end
+  if ok == 0 then out[1] = 0 end
+  out[4 * i - 2] = ok
+  out[4 * i - 1] = rem
+  out[4 * i] = reset
+  out[4 * i + 1] = wait
+end
+if out[1] == 1 then
+  for i = 1, #KEYS do
+    local ttl = nexts[i] - now
+    if ttl > 0 then
+      redis.call('SET', KEYS[i], string.format('%d', nexts[i]), 'PX', math.ceil(ttl / 1000))
+    end
+  end
+else
+  for i = 1, #KEYS do
+    if out[4 * i - 2] == 1 then
+      local burst = tonumber(ARGV[2 * i + 1])
+      out[4 * i - 1] = out[4 * i - 1] + cost
+      if out[4 * i - 1] >= burst then out[4 * i] = 0 end
+    end
+  end
+end
+return out
+`)
+
+// Take implements ratelimit.Store in one round trip.
+func (s *RateLimitStore) Take(ctx context.Context, key string, policies []ratelimit.Policy, cost int64, res []ratelimit.Result) (bool, error) {
+	if len(policies) == 0 || len(policies) > ratelimit.MaxPolicies {
+		return false, fmt.Errorf("redisstore: between 1 and %d policies are required", ratelimit.MaxPolicies)
+	}
+	if cost < 0 {
+		return false, errors.New("redisstore: cost must not be negative")
+	}
+	if len(res) < len(policies) {
+		return false, errors.New("redisstore: res is shorter than policies")
+	}
+	keys := make([]string, len(policies))
+	args := make([]any, 1+2*len(policies))
+	args[0] = cost
+	base := s.prefix + "{" + rateLimitTag(key) + "}:"
+	for i, p := range policies {
+		if err := p.Validate(); err != nil {
+			return false, err
+		}
+		keys[i] = base + p.Name
+		args[1+2*i] = (int64(p.Interval()) + 999) / 1000
+		args[2+2*i] = p.MaxBurst()
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	out, err := s.run(ctx, keys, args)
+	if err != nil {
+		return false, fmt.Errorf("redisstore: rate limit script: %w", err)
+	}
+	if len(out) != 1+4*len(policies) {
+		return false, errors.New("redisstore: rate limit script: unexpected reply of " + strconv.Itoa(len(out)) + " values")
+	}
+	for i := range policies {
+		o := out[1+4*i:]
+		res[i] = ratelimit.Result{
+			Allowed:    o[0] == 1,
+			Remaining:  o[1],
+			Reset:      time.Duration(o[2]) * time.Microsecond,
+			RetryAfter: time.Duration(o[3]) * time.Microsecond,
+		}
+		if o[3] < 0 {
+			res[i].RetryAfter = -1
+		}
+	}
+	return out[0] == 1, nil
+}
+
+// run runs the script within ctx. go-redis leaves context deadlines out
+// of socket reads unless the client has ContextTimeoutEnabled; without it
+// the call runs in a goroutine that is abandoned, not waited for, when
+// ctx ends (it finishes at the client's ReadTimeout at the latest). When
+// a decision times out, whether the server applied it is unknown.
+func (s *RateLimitStore) run(ctx context.Context, keys []string, args []any) ([]int64, error) {
+	if s.direct {
+		return rateLimitScript.Run(ctx, s.client, keys, args...).Int64Slice()
+	}
+	type reply struct {
+		out []int64
+		err error
+	}
+	ch := make(chan reply, 1)
+	go func() {
+		out, err := rateLimitScript.Run(ctx, s.client, keys, args...).Int64Slice()
+		ch <- reply{out, err}
+	}()
+	select {
+	case r := <-ch:
+		return r.out, r.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// rateLimitTag returns what goes between the braces of a key: the key itself,
+// or "{" and its hex encoding when it is empty or contains a brace, which
+// would end the tag early or leave it empty. Plain keys never start with
+// "{", so the two forms cannot collide.
+func rateLimitTag(key string) string {
+	if key != "" && !strings.ContainsAny(key, "{}") {
+		return key
+	}
+	return "{" + hex.EncodeToString([]byte(key))
+}
