@@ -57,6 +57,13 @@
 // handler reads it and its response downgraded after the handler wrote
 // it, change by change; Changelog and WriteChangelog list the changes.
 //
+// A converted response is another representation of the resource, so its
+// entity tag names the version: a handler's ETag "abc" reaches a version 1
+// client as "abc-v1", on 200s and 304s alike. Tags with that suffix in the
+// client's If-Match, If-None-Match and If-Range are given back to the
+// handler without it, so conditional GETs and optimistic-concurrency
+// writes work in every version with strong comparison intact.
+//
 // # Usage
 //
 //	v, err := versioning.New(versioning.Config{

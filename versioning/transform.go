@@ -322,20 +322,9 @@ func (v *Versioner) sendConverted(w http.ResponseWriter, r *http.Request, cw *ca
 		return
 	default:
 		h["Content-Length"] = []string{strconv.Itoa(len(out))}
-		weakenETag(h)
 	}
 	w.WriteHeader(status)
 	_, _ = w.Write(out) // a failed write means the client is gone
-}
-
-// weakenETag makes a strong ETag weak: the converted body is another
-// representation of the same state, not the bytes the tag was made for
-// (RFC 9110 §8.8.1). Weak comparison, used by If-None-Match, still works.
-func weakenETag(h http.Header) {
-	vals := h["Etag"]
-	if len(vals) == 1 && strings.HasPrefix(vals[0], `"`) {
-		h["Etag"] = []string{"W/" + vals[0]}
-	}
 }
 
 // clip bounds a client-supplied value before it reaches a log.

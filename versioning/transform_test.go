@@ -306,8 +306,8 @@ func TestConvertedHeaders(t *testing.T) {
 	}))
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, request("GET", "/api/v1/items/1"))
-	if got := w.Header().Get("ETag"); got != `W/"abc"` {
-		t.Errorf("ETag %q, want W/\"abc\"", got)
+	if got := w.Header().Get("ETag"); got != `"abc-v1"` {
+		t.Errorf("ETag %q, want \"abc-v1\"", got)
 	}
 	if got := w.Header().Get("Content-Length"); got != strconv.Itoa(w.Body.Len()) {
 		t.Errorf("Content-Length %s for %s", got, w.Body)

@@ -442,6 +442,7 @@ type served struct {
 	end      int           // versioned path prefix length, for SourcePath
 	src      Source
 	convert  bool // downgrade 2xx JSON responses
+	marked   bool // entity tags carry the version suffix
 	headOnly bool // a HEAD whose GET would be downgraded
 	held     bool // the response is held to be converted
 	done     bool // headers decorated
@@ -469,6 +470,8 @@ func (v *Versioner) serveFull(w http.ResponseWriter, r, r2 *http.Request, c *vct
 	if v.downNeeded(ver, r2) {
 		s.convert = r2.Method != http.MethodHead
 		s.headOnly = r2.Method == http.MethodHead
+		s.marked = true
+		unmarkConditions(r2, ver.Name)
 	}
 	cw, rw := capture.Get(w, capture.Hold, v.maxResponse)
 	cw.HoldIf = s.hook
@@ -489,6 +492,9 @@ func (v *Versioner) serveFull(w http.ResponseWriter, r, r2 *http.Request, c *vct
 // and says whether to hold the response for conversion.
 func (s *served) hook(status int, h http.Header) bool {
 	s.decorate(h)
+	if s.marked {
+		markETag(h, s.ver.Name)
+	}
 	s.held = s.convert && convertible(status, h)
 	if s.headOnly && convertible(status, h) {
 		delete(h, "Content-Length") // the older version's body has another length
