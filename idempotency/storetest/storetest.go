@@ -7,6 +7,10 @@
 //		})
 //	}
 //
+// Besides the Store methods one by one, the suite sends 200 identical
+// requests at once through two middlewares sharing the store and checks
+// that the handler ran exactly once.
+//
 // The suite waits for leases and records to expire, using durations of a
 // few hundred milliseconds, and runs its subtests in parallel; a run takes
 // a few seconds. The Store's clock may be its own (a database's or
@@ -58,6 +62,7 @@ func Run(t *testing.T, newStore func(t *testing.T) idempotency.Store) {
 		{"KeysIsolated", testKeysIsolated},
 		{"ConcurrentAcquire", testConcurrentAcquire},
 		{"TokensUnique", testTokensUnique},
+		{"ConcurrentMiddleware", testConcurrentMiddleware},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
