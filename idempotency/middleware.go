@@ -321,15 +321,15 @@ func (m *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 		m.errorHandler(w, r, err)
 		return
 	}
-	c := &call{m: m}
-	c.info = Info{Key: Key{Scope: scope, ID: id}, Fingerprint: m.fingerprint(r, body), Retention: m.retention}
-	c.body.b = body
-
-	rec, acquired, err := m.acquire(r.Context(), c.info.Key, c.info.Fingerprint)
+	k := Key{Scope: scope, ID: id}
+	fp := m.fingerprint(r, body)
+	rec, acquired, err := m.acquire(r.Context(), k, fp)
 	if err != nil {
-		m.logStore(r.Context(), "acquire", c.info.Key, err)
+		m.logStore(r.Context(), "acquire", k, err)
 		if m.failOpen {
-			c.restoreBody(r)
+			if r.Body != nil && r.Body != http.NoBody {
+				r.Body = &bodyReader{b: body}
+			}
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -338,10 +338,11 @@ func (m *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 		return
 	}
 	if !acquired {
-		m.answer(w, r, &rec, c.info.Fingerprint)
+		m.answer(w, r, &rec, fp)
 		return
 	}
-	c.info.Token = rec.Token
+	c := &call{m: m, info: Info{Key: k, Fingerprint: fp, Token: rec.Token, Retention: m.retention}}
+	c.body.b = body
 	c.run(w, r, next)
 }
 
@@ -450,12 +451,15 @@ func (m *Middleware) tooLarge() error {
 	return errTooLarge.WithMessage("the request body is larger than " + strconv.FormatInt(m.maxBody, 10) + " bytes")
 }
 
+// storeCtx returns the context of a completion or release: not cancelled
+// when the client goes away, since the client that goes away is the one
+// that will retry, and bounded by StoreTimeout. A MemoryStore never
+// waits, so it needs neither.
 func (m *Middleware) storeCtx(parent context.Context) (context.Context, context.CancelFunc) {
-	ctx := context.WithoutCancel(parent)
 	if m.memory {
-		return ctx, func() {}
+		return context.Background(), func() {}
 	}
-	return context.WithTimeout(ctx, m.storeTimeout)
+	return context.WithTimeout(context.WithoutCancel(parent), m.storeTimeout)
 }
 
 func (m *Middleware) logStore(ctx context.Context, op string, k Key, err error) {
@@ -481,21 +485,14 @@ type call struct {
 	hb   heartbeat
 }
 
-func (c *call) restoreBody(r *http.Request) {
-	if r.Body == nil || r.Body == http.NoBody {
-		return
-	}
-	r.Body = &c.body
-}
-
 // run executes the handler under the lease and records its outcome.
 func (c *call) run(w http.ResponseWriter, r *http.Request, next http.Handler) {
 	m := c.m
 	ctx, cancel := context.WithCancelCause(context.WithValue(r.Context(), infoKey{}, &c.info))
 	defer cancel(nil)
 	r2 := r.WithContext(ctx)
-	c.restoreBody(r2)
 	if r2.Body != nil && r2.Body != http.NoBody {
+		r2.Body = &c.body
 		r2.ContentLength = int64(len(c.body.b))
 	}
 	c.hb.start(m, c.info.Key, c.info.Token, cancel)
@@ -537,14 +534,26 @@ func (c *call) run(w http.ResponseWriter, r *http.Request, next http.Handler) {
 	}
 }
 
+// replayHeader copies the replayable fields of h, with one allocation for
+// all the values.
 func (m *Middleware) replayHeader(h http.Header) http.Header {
-	var out http.Header
+	names, values := 0, 0
 	for _, k := range m.replay {
-		if vs, ok := h[k]; ok && len(vs) > 0 {
-			if out == nil {
-				out = make(http.Header, 4)
-			}
-			out[k] = append([]string(nil), vs...)
+		if vs := h[k]; len(vs) > 0 {
+			names++
+			values += len(vs)
+		}
+	}
+	if names == 0 {
+		return nil
+	}
+	out := make(http.Header, names)
+	all := make([]string, 0, values)
+	for _, k := range m.replay {
+		if vs := h[k]; len(vs) > 0 {
+			n := len(all)
+			all = append(all, vs...)
+			out[k] = all[n:len(all):len(all)]
 		}
 	}
 	return out
