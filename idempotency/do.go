@@ -22,7 +22,10 @@ import (
 // applies), ErrResponseUnavailable (the record is a tombstone; the
 // tombstone Response is returned too) and ErrUnavailable wrapping the
 // store's error (unless Config.FailOpen, which runs fn unrecorded).
-// Config.Policy does not apply: whatever fn returns is recorded.
+// Config.Policy does not apply: whatever fn returns is recorded. If fn
+// succeeds but its Response cannot be recorded, Do returns the Response
+// with an error wrapping the store's (ErrLeaseLost if the lease was taken
+// over).
 func (m *Middleware) Do(ctx context.Context, k Key, fingerprint string, fn func(ctx context.Context) (*Response, error)) (res *Response, replayed bool, err error) {
 	if !validKey(k.ID) {
 		return nil, false, ErrKeyInvalid
