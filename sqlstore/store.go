@@ -35,7 +35,10 @@ type Config struct {
 // keyed by (scope, idem_key); leases are taken with INSERT ... ON CONFLICT
 // DO UPDATE, and completions, renewals and releases are single statements
 // that check the lease's fencing token. Leases, expiries and tokens use
-// the database's clock, never the instances' clocks.
+// the database's clock, never the instances' clocks. A token is the
+// database time in microseconds or one more than the key's previous
+// token, whichever is larger; a released record keeps its row until it
+// expires, so that tokens of a key never repeat.
 //
 // A Store is safe for concurrent use, as the *sql.DB it uses.
 type Store struct {
@@ -106,9 +109,11 @@ ON CONFLICT (scope, idem_key) DO UPDATE SET
   response = NULL,
   expires_at = excluded.expires_at
 WHERE r.expires_at <= ` + nowMS + `
-   OR (r.response IS NULL AND r.lease_until <= ` + nowMS + ` AND r.fingerprint = excluded.fingerprint)
+   OR (r.response IS NULL AND (r.lease_until = -1
+       OR (r.lease_until <= ` + nowMS + ` AND r.fingerprint = excluded.fingerprint)))
 RETURNING token, lease_until`
-	live := `scope = ` + p(1) + ` AND idem_key = ` + p(2) + ` AND expires_at > ` + nowMS
+	// A live record is neither expired nor released (lease_until -1).
+	live := `scope = ` + p(1) + ` AND idem_key = ` + p(2) + ` AND expires_at > ` + nowMS + ` AND lease_until >= 0`
 	s.selectRec = `SELECT fingerprint, token, lease_until, response FROM ` + t + ` WHERE ` + live
 	s.get = s.selectRec
 	// $3 token, $4 encoded response, $5 ttl ms. A record completed under
@@ -121,8 +126,9 @@ WHERE ` + live + ` AND token = ` + p(3)
 	// $3 token, $4 lease ms.
 	s.renew = `UPDATE ` + t + ` SET lease_until = ` + nowMS + ` + ` + p(4) + `
 WHERE ` + live + ` AND token = ` + p(3) + ` AND response IS NULL`
-	// $3 token.
-	s.release = `DELETE FROM ` + t + ` WHERE ` + live + ` AND token = ` + p(3) + ` AND response IS NULL`
+	// $3 token. The row stays, marked released, so that the next token of
+	// the key is still greater than this one.
+	s.release = `UPDATE ` + t + ` SET lease_until = -1 WHERE ` + live + ` AND token = ` + p(3) + ` AND response IS NULL`
 	s.deleteExpired = `DELETE FROM ` + t + ` WHERE expires_at <= ` + nowMS
 }
 
