@@ -917,3 +917,27 @@ func TestNewInvalidConfig(t *testing.T) {
 		}
 	}
 }
+
+func TestWaitRunsAfterRelease(t *testing.T) {
+	var n atomic.Int32
+	started, release := make(chan struct{}), make(chan struct{})
+	srv := newMiddleware(t, idempotency.Config{Wait: 10 * time.Second}).Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if n.Add(1) == 1 {
+			close(started)
+			<-release
+			w.WriteHeader(http.StatusServiceUnavailable) // released, not recorded
+			return
+		}
+		w.WriteHeader(http.StatusCreated)
+	}))
+	done := make(chan *httptest.ResponseRecorder)
+	go func() { done <- serve(srv, req("POST", "/", "k", "{}")) }()
+	<-started
+	go func() { done <- serve(srv, req("POST", "/", "k", "{}")) }()
+	time.Sleep(30 * time.Millisecond)
+	close(release)
+	codes := map[int]bool{(<-done).Code: true, (<-done).Code: true}
+	if !codes[503] || !codes[201] || n.Load() != 2 {
+		t.Fatalf("codes %v, handler ran %d times; want the waiter to run it after the 503 released the key", codes, n.Load())
+	}
+}
