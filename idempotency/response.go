@@ -120,9 +120,14 @@ func (res *Response) UnmarshalBinary(data []byte) error {
 		if m > uint64(len(d.b)) {
 			return errBadEncoding
 		}
+		// Each value takes at least one byte, so m is bounded by the
+		// input; stopping at the first error keeps decoding linear.
 		vs := make([]string, 0, m)
-		for j := uint64(0); j < m; j++ {
+		for j := uint64(0); j < m && d.err == nil; j++ {
 			vs = append(vs, d.str())
+		}
+		if d.err != nil {
+			return errBadEncoding
 		}
 		res.Header[k] = vs
 	}

@@ -2,10 +2,12 @@ package idempotency
 
 import (
 	"bytes"
+	"encoding/binary"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
 	"testing"
+	"time"
 )
 
 func TestResponseEncoding(t *testing.T) {
@@ -75,5 +77,25 @@ func TestResponseSend(t *testing.T) {
 	(&Response{Status: 204}).Send(w)
 	if w.Code != 204 || w.Header().Get("Content-Length") != "" {
 		t.Fatalf("204: %d, Content-Length %q", w.Code, w.Header().Get("Content-Length"))
+	}
+}
+
+// TestResponseDecodeLinear: an encoding that claims many headers, each
+// with as many values as there are bytes left, fails fast instead of
+// doing quadratic work.
+func TestResponseDecodeLinear(t *testing.T) {
+	b := []byte{encodingV1, 200, 0}
+	b = binary.AppendUvarint(b, 50_000)
+	for i := 0; i < 50_000; i++ {
+		b = append(b, 0)                    // empty name
+		b = binary.AppendUvarint(b, 60_000) // values claimed
+		b = append(b, 0xff)                 // a truncated value length
+	}
+	start := time.Now()
+	if err := new(Response).UnmarshalBinary(b); err == nil {
+		t.Fatal("malformed encoding accepted")
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Fatalf("decoding took %v", d)
 	}
 }
