@@ -328,6 +328,7 @@ func (m *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 		m.logStore(r.Context(), "acquire", k, err)
 		if m.failOpen {
 			if r.Body != nil && r.Body != http.NoBody {
+				r = r.WithContext(r.Context())
 				r.Body = &bodyReader{b: body}
 			}
 			next.ServeHTTP(w, r)
@@ -364,10 +365,11 @@ func (m *Middleware) answer(w http.ResponseWriter, r *http.Request, rec *Record,
 			h[k] = append([]string(nil), v...)
 		}
 		h["Idempotent-Replayed"] = []string{"true"}
-		if bodyAllowed(res.Status) {
+		status := replayStatus(res.Status)
+		if bodyAllowed(status) {
 			h["Content-Length"] = []string{strconv.Itoa(len(res.Body))}
 		}
-		w.WriteHeader(res.Status)
+		w.WriteHeader(status)
 		if len(res.Body) > 0 {
 			_, _ = w.Write(res.Body) // a failed write means the client left; it will retry
 		}

@@ -14,7 +14,8 @@ import (
 // with code "idempotency_response_unavailable" instead of a second
 // execution.
 type Response struct {
-	// Status is the final status code.
+	// Status is the final status code. Zero (a Response recorded by
+	// Middleware.Do without one) is sent as 200.
 	Status int
 	// Header holds the replayable header fields (Config.ReplayHeaders).
 	Header http.Header
@@ -44,10 +45,11 @@ func (res *Response) Send(w http.ResponseWriter) error {
 	for k, v := range res.Header {
 		h[k] = v
 	}
-	if bodyAllowed(res.Status) {
+	status := replayStatus(res.Status)
+	if bodyAllowed(status) {
 		h["Content-Length"] = []string{strconv.Itoa(len(res.Body))}
 	}
-	w.WriteHeader(res.Status)
+	w.WriteHeader(status)
 	if len(res.Body) == 0 {
 		return nil
 	}
@@ -183,4 +185,13 @@ func (d *decoder) str() string { return string(d.bytes()) }
 // content (RFC 9110 §6.4.1).
 func bodyAllowed(status int) bool {
 	return status >= 200 && status != http.StatusNoContent && status != http.StatusNotModified
+}
+
+// replayStatus is the status a recorded response is sent with: a final
+// status, 200 when none was recorded.
+func replayStatus(status int) int {
+	if status < 200 || status > 999 {
+		return http.StatusOK
+	}
+	return status
 }

@@ -99,3 +99,10 @@ func TestResponseDecodeLinear(t *testing.T) {
 		t.Fatalf("decoding took %v", d)
 	}
 }
+
+func TestResponseSendWithoutStatus(t *testing.T) {
+	w := httptest.NewRecorder()
+	if err := (&Response{Body: []byte("x")}).Send(w); err != nil || w.Code != 200 {
+		t.Fatalf("Send without a status: %d, %v", w.Code, err)
+	}
+}
