@@ -68,7 +68,11 @@ func (s *IdempotencyStore) key(k idempotency.Key) string {
 // Fields of a record hash: f fingerprint, t token, l lease expiry in Unix
 // milliseconds (0 once complete), r the encoded response.
 
+// Scripts that read TIME and then write ask for effects replication, which
+// Redis 3.2 to 4 need and later versions always do.
+
 var acquireScript = redis.NewScript(`
+redis.replicate_commands()
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local tok = tonumber(t[1]) * 1000000 + tonumber(t[2])
@@ -94,6 +98,7 @@ local r = redis.call('HMGET', KEYS[1], 't', 'r')
 if r[1] ~= ARGV[1] or r[2] then
   return 0
 end
+redis.replicate_commands()
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 redis.call('HSET', KEYS[1], 'l', string.format('%d', now + tonumber(ARGV[2])))
