@@ -31,6 +31,7 @@ type MemoryStore struct {
 	m         map[Key]*memRecord
 	bytes     int64
 	token     uint64
+	inserts   uint64
 	lastSweep time.Time
 }
 
@@ -131,15 +132,19 @@ func (s *MemoryStore) Acquire(ctx context.Context, k Key, fingerprint string, le
 	return e.record(), true, nil
 }
 
-// sample evicts expired records among a few taken at random, so that
-// records nobody asks for again do not stay for long.
+// sample evicts expired records among some taken at random, so that
+// records nobody asks for again do not stay for long: 32 every 8th new
+// record, four looked at for each one added.
 func (s *MemoryStore) sample(now time.Time) {
+	if s.inserts++; s.inserts%8 != 0 {
+		return
+	}
 	n := 0
 	for k, e := range s.m {
 		if !now.Before(e.expires) {
 			s.remove(k, e)
 		}
-		if n++; n == 4 {
+		if n++; n == 32 {
 			return
 		}
 	}

@@ -130,7 +130,7 @@ type Middleware struct {
 	wait         time.Duration
 	retryAfter   string
 	policy       Policy
-	replay       []string
+	replay       map[string]bool
 	failOpen     bool
 	storeTimeout time.Duration
 	errorHandler func(http.ResponseWriter, *http.Request, error)
@@ -208,6 +208,7 @@ func New(cfg Config) (*Middleware, error) {
 	if names == nil {
 		names = DefaultReplayHeaders()
 	}
+	m.replay = make(map[string]bool, len(names))
 	for _, n := range names {
 		c := http.CanonicalHeaderKey(n)
 		if neverReplayed[c] {
@@ -216,7 +217,7 @@ func New(cfg Config) (*Middleware, error) {
 		if c == "" {
 			return nil, fmt.Errorf("idempotency: empty name in ReplayHeaders")
 		}
-		m.replay = append(m.replay, c)
+		m.replay[c] = true
 	}
 	if m.storeTimeout == 0 {
 		m.storeTimeout = 5 * time.Second
@@ -537,11 +538,12 @@ func (c *call) run(w http.ResponseWriter, r *http.Request, next http.Handler) {
 }
 
 // replayHeader copies the replayable fields of h, with one allocation for
-// all the values.
+// all the values. A handler sets few fields, so it walks h rather than the
+// allowlist.
 func (m *Middleware) replayHeader(h http.Header) http.Header {
 	names, values := 0, 0
-	for _, k := range m.replay {
-		if vs := h[k]; len(vs) > 0 {
+	for k, vs := range h {
+		if len(vs) > 0 && m.replay[k] {
 			names++
 			values += len(vs)
 		}
@@ -551,8 +553,8 @@ func (m *Middleware) replayHeader(h http.Header) http.Header {
 	}
 	out := make(http.Header, names)
 	all := make([]string, 0, values)
-	for _, k := range m.replay {
-		if vs := h[k]; len(vs) > 0 {
+	for k, vs := range h {
+		if len(vs) > 0 && m.replay[k] {
 			n := len(all)
 			all = append(all, vs...)
 			out[k] = all[n:len(all):len(all)]
