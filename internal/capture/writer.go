@@ -31,7 +31,9 @@ const (
 	Pass Mode = iota
 	// Tee sends everything through and also keeps a copy of the first
 	// Limit bytes of the body. A body longer than Limit sets Overflowed
-	// and the copy is dropped.
+	// and the copy is dropped. The copy holds every byte the handler
+	// wrote, even those the wrapped writer failed to send (a client that
+	// went away), so it is the response the handler meant to give.
 	Tee
 	// Hold keeps the header and up to Limit bytes of body back until the
 	// middleware calls Release or Discard. A body that grows past Limit,
@@ -167,11 +169,11 @@ func (w *Writer) Write(p []byte) (int, error) {
 		n, err := w.rw.Write(p)
 		w.size += int64(n)
 		if !w.overflow {
-			if w.limit != Unlimited && w.buf.Len()+n > w.limit {
+			if w.limit != Unlimited && w.buf.Len()+len(p) > w.limit {
 				w.overflow = true
 				w.buf.Reset()
 			} else {
-				w.buf.Write(p[:n])
+				w.buf.Write(p)
 			}
 		}
 		return n, err

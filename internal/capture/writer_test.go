@@ -289,6 +289,26 @@ func TestTee(t *testing.T) {
 	}
 }
 
+// failing is a ResponseWriter whose client went away: writes fail.
+type failing struct{ *base }
+
+func (failing) Write(p []byte) (int, error) { return 0, io.ErrClosedPipe }
+
+func TestTeeKeepsUnsentBytes(t *testing.T) {
+	w, rw := Get(failing{newBase()}, Tee, 8)
+	defer Put(w)
+	if _, err := io.WriteString(rw, "1234"); err == nil {
+		t.Fatal("write to a failing writer succeeded")
+	}
+	if got := string(w.Body().Bytes()); got != "1234" || w.Size() != 0 {
+		t.Errorf("copy %q size %d, want the bytes the handler wrote and size 0", got, w.Size())
+	}
+	io.WriteString(rw, "56789")
+	if !w.Overflowed() {
+		t.Error("no overflow past the limit")
+	}
+}
+
 func TestHijackThroughRealServer(t *testing.T) {
 	for _, mode := range []Mode{Pass, Tee, Hold} {
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -1,0 +1,122 @@
+// Package idempotency makes retried POST and PATCH requests safe: a client
+// that sends an Idempotency-Key header (IETF httpapi draft "The
+// Idempotency-Key HTTP Header Field", -07) and retries after a timeout gets
+// the first attempt's response, and the handler runs once, across any
+// number of instances that share a Store.
+//
+// # Use
+//
+//	store, err := redisstore.NewIdempotencyStore(rdb, redisstore.IdempotencyConfig{}) // shared by all instances
+//	if err != nil { ... }
+//	idem, err := idempotency.New(idempotency.Config{
+//		Store: store,
+//		Scope: func(r *http.Request) (string, error) { return accountID(r), nil },
+//	})
+//	if err != nil { ... }
+//	mux.Handle("POST /orders", idem.Require(createOrder)) // the key is mandatory here
+//	mux.Handle("POST /carts", idem.Handler(addToCart))     // optional: without a key, no idempotency
+//
+// Installed per route, inside the router, the route pattern is part of
+// the fingerprint (r.Pattern); installed around the router, the path is.
+//
+// # What a client sees
+//
+//	first request            the handler's response
+//	retry, same request      the same status, body and replayable headers,
+//	                         byte for byte, plus Idempotent-Replayed: true
+//	retry while in progress  409, code idempotency_in_progress, Retry-After
+//	                         (or, with Config.Wait, the replay once ready)
+//	same key, other request  422, code idempotency_key_reused
+//	key missing (Require)    400, code idempotency_key_missing
+//	key malformed            400, code idempotency_key_invalid
+//	body over MaxBodySize    413, code content_too_large
+//	store unavailable        503, code idempotency_unavailable, Retry-After
+//	response not recorded    409, code idempotency_response_unavailable
+//
+// A key is 1 to 255 visible ASCII characters, sent as the draft's
+// sf-string ("a1b2...", with quotes) or bare (a1b2...); both are the same
+// key. The middleware's own refusals are never recorded, and go through
+// Config.ErrorHandler (errors.Write by default) as *errors.Error values
+// whose Err is one of this package's sentinels.
+//
+// A request is the same request when its fingerprint matches:
+// DefaultFingerprint covers the method, route pattern, path, canonical
+// query, media type and body. The body is read once, up to MaxBodySize,
+// and given to the handler again.
+//
+// # Scopes
+//
+// Records are kept per (scope, key), never per key alone. Keys are chosen
+// by clients, and the draft's security considerations warn that a key
+// space shared between clients lets one client, by guess or by reuse, be
+// served a response meant for another: another tenant's order, with its
+// customer's data. The default scope, DefaultScope, is a hash of the
+// Authorization header, or else the client address. Both are fallbacks
+// (a refreshed access token or a new address starts a new scope); set
+// Config.Scope to the authenticated account or tenant. A single key space
+// for all callers must be chosen explicitly, with Global.
+//
+// # What is recorded
+//
+// Config.Policy decides from the final status. DefaultPolicy records
+// 2xx, 3xx and 4xx responses except 408 and 429; on 5xx, 408 and 429 it
+// releases the key, so a retry runs the handler again. StoreAll records
+// everything, as Stripe's API does. Only fields named in ReplayHeaders
+// are recorded; Set-Cookie, Authorization and hop-by-hop fields never are.
+//
+// A response the middleware cannot replay faithfully is recorded as a
+// tombstone: one over MaxResponseSize, one the handler flushed while
+// writing (streamed), one whose connection it hijacked. A retry then gets
+// 409 with code idempotency_response_unavailable and no Retry-After,
+// never a second execution. 409 says the key's state conflicts with the
+// request, as it does for a request still in progress, and a client that
+// retries it with the same key stays safe; 422 is the draft's answer to a
+// different payload, and a 5xx would invite a retry with a new key.
+// A panicking handler releases the key and the panic goes on.
+//
+// # Leases and fencing
+//
+// The first request takes a lease on its key, renewed every Lease/3 while
+// the handler runs, so a slow handler keeps it and a crashed instance's
+// lease runs out after Lease; a retry of the same request may then take
+// the key over and run the handler. Every lease has a fencing token, and
+// a Store records a result only under the token that still holds, so an
+// instance that was frozen past its lease (a "zombie") cannot overwrite
+// the result of the request that took over. When a renewal finds the
+// lease lost, the handler's context is cancelled with cause ErrLeaseLost.
+//
+// The result is written with a context detached from the request's (and
+// bounded by StoreTimeout): the client that disconnects is the one that
+// will retry, and must find the result.
+//
+// When the store fails, the request gets 503 and the failure is logged;
+// Config.FailOpen runs the handler without protection instead.
+//
+// # The crash window
+//
+// A store outside the application's database records the response after
+// the handler's work committed. An instance that dies between the two
+// leaves a side effect and no record, and after the lease runs out the
+// retry runs the handler again. Two ways close the window:
+//
+//   - Guard the write itself: FromContext gives the handler the request's
+//     Info (scope, key, fingerprint, fencing token); store the scope and
+//     key in a unique column of the rows the request creates, so a second
+//     execution fails on the constraint instead of creating a duplicate.
+//   - Keep the records in the application's database with
+//     github.com/restwell/restwell/sqlstore, and record the response in
+//     the handler's own transaction with its CompleteTx: the response is
+//     recorded if and only if the work committed.
+//
+// # Stores
+//
+// MemoryStore serves one instance. github.com/restwell/restwell/redisstore
+// (Redis, one round trip per step, two for a first request) and
+// github.com/restwell/restwell/sqlstore (PostgreSQL, SQLite) serve many.
+// Any other Store should pass the suite in package storetest.
+//
+// # Without HTTP
+//
+// Middleware.Do gives the same guarantee to any function, such as a
+// queue consumer keyed by message id.
+package idempotency

@@ -1,0 +1,605 @@
+package idempotency
+
+import (
+	"context"
+	stderrors "errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	apierrors "github.com/restwell/restwell/errors"
+	"github.com/restwell/restwell/internal/capture"
+)
+
+// Config configures a Middleware. The zero Config is usable: an optional
+// Idempotency-Key on POST and PATCH, a MemoryStore, scopes from
+// DefaultScope, and the defaults listed below.
+type Config struct {
+	// Store keeps the records. Nil means a new MemoryStore with its
+	// default bounds, which only works for a single instance: give every
+	// instance of a service the same shared Store (redisstore, sqlstore).
+	Store Store
+	// Methods the middleware applies to; other requests pass through
+	// untouched. Nil means POST and PATCH.
+	Methods []string
+	// Required makes a request without Idempotency-Key fail with 400
+	// (code "idempotency_key_missing"). False lets it through without
+	// idempotency. Middleware.Require applies it to one route.
+	Required bool
+	// Scope names the key space of a request's caller; records are kept
+	// per (scope, key). Nil means DefaultScope. A service that knows its
+	// authenticated caller should return the account or tenant id here.
+	// Global is the single key space, for when keys cannot collide
+	// between callers. An error is passed to ErrorHandler (return an
+	// *errors.Error for a 4xx).
+	Scope func(*http.Request) (string, error)
+	// Fingerprint summarises the request, so that a key reused for another
+	// request is refused (422). Nil means DefaultFingerprint. body is the
+	// whole request body; the function must not keep or modify it.
+	Fingerprint func(r *http.Request, body []byte) string
+	// MaxBodySize bounds the request body, which is read before the
+	// handler runs (and given to it again). Zero means 1 MiB. A larger
+	// body gets 413.
+	MaxBodySize int64
+	// MaxResponseSize bounds the recorded response body. Zero means 1 MiB.
+	// A larger response is sent in full but recorded as a tombstone: a
+	// retry gets 409 (code "idempotency_response_unavailable").
+	MaxResponseSize int
+	// Retention is how long a completed record is kept and replayed. Zero
+	// means 24 hours.
+	Retention time.Duration
+	// Lease is how long a request holds its key without renewal. The
+	// lease is renewed every Lease/3 while the handler runs, so it only
+	// runs out when the instance dies or loses the store; another request
+	// may then take the key over. Zero means 10 seconds.
+	Lease time.Duration
+	// Wait, when positive, makes a request that finds its key in progress
+	// wait up to this long for the first request to complete, then replay
+	// its response. Zero answers 409 (code "idempotency_in_progress") at
+	// once.
+	Wait time.Duration
+	// RetryAfter is the Retry-After sent with 409 in-progress and 503
+	// responses, rounded up to whole seconds. Zero means 1 second.
+	RetryAfter time.Duration
+	// Policy decides which handler responses are recorded. Nil means
+	// DefaultPolicy; StoreAll records every response.
+	Policy Policy
+	// ReplayHeaders lists the response header fields recorded and
+	// replayed. Nil means DefaultReplayHeaders. Set-Cookie, Authorization
+	// and hop-by-hop fields are refused by New.
+	ReplayHeaders []string
+	// FailOpen, when true, runs the handler without idempotency when the
+	// store fails, instead of answering 503 (code
+	// "idempotency_unavailable"). Either way the failure is logged.
+	FailOpen bool
+	// StoreTimeout bounds each store call, including the completion write,
+	// which is not cancelled when the client goes away. Zero means 5
+	// seconds.
+	StoreTimeout time.Duration
+	// ErrorHandler writes the middleware's refusals, each an
+	// *errors.Error whose Err is one of this package's sentinels. Nil
+	// means errors.Write.
+	ErrorHandler func(http.ResponseWriter, *http.Request, error)
+	// Logger receives store failures and refused completions. Nil means
+	// slog.Default().
+	Logger *slog.Logger
+}
+
+// DefaultReplayHeaders returns the response header fields recorded and
+// replayed when Config.ReplayHeaders is nil: those that describe the
+// content or the created resource. Fields such as Date, rate-limit or
+// request-id fields are left out because the middlewares around the
+// handler set them afresh on the replay.
+func DefaultReplayHeaders() []string {
+	return []string{
+		"Cache-Control", "Content-Disposition", "Content-Encoding", "Content-Language",
+		"Content-Location", "Content-Type", "Etag", "Expires", "Last-Modified", "Link",
+		"Location", "Preference-Applied", "Vary",
+	}
+}
+
+// neverReplayed are fields that must not reach another response: session
+// cookies, credentials and the hop-by-hop fields of RFC 9110 §7.6.1.
+var neverReplayed = map[string]bool{
+	"Set-Cookie": true, "Set-Cookie2": true, "Authorization": true, "Proxy-Authorization": true,
+	"Proxy-Authenticate": true, "Www-Authenticate": true,
+	"Connection": true, "Keep-Alive": true, "Proxy-Connection": true, "Te": true, "Trailer": true,
+	"Transfer-Encoding": true, "Upgrade": true, "Content-Length": true, "Idempotent-Replayed": true,
+}
+
+// Middleware makes POST and PATCH requests (or the methods configured)
+// that carry an Idempotency-Key run at most once per key and caller, and
+// replays the first response to retries. It is safe for concurrent use by
+// multiple goroutines; several Middlewares, in one process or many, may
+// share one Store.
+type Middleware struct {
+	store        Store
+	memory       bool // store is a *MemoryStore, whose calls never wait
+	methods      []string
+	required     bool
+	scope        func(*http.Request) (string, error)
+	fingerprint  func(*http.Request, []byte) string
+	maxBody      int64
+	maxResponse  int
+	retention    time.Duration
+	lease        time.Duration
+	renewEvery   time.Duration
+	wait         time.Duration
+	retryAfter   string
+	policy       Policy
+	replay       map[string]bool
+	failOpen     bool
+	storeTimeout time.Duration
+	errorHandler func(http.ResponseWriter, *http.Request, error)
+	logger       *slog.Logger
+}
+
+// New returns a Middleware for cfg, or an error naming the first invalid
+// field.
+func New(cfg Config) (*Middleware, error) {
+	m := &Middleware{
+		store: cfg.Store, methods: cfg.Methods, required: cfg.Required, scope: cfg.Scope,
+		fingerprint: cfg.Fingerprint, maxBody: cfg.MaxBodySize, maxResponse: cfg.MaxResponseSize,
+		retention: cfg.Retention, lease: cfg.Lease, wait: cfg.Wait, policy: cfg.Policy,
+		failOpen: cfg.FailOpen, storeTimeout: cfg.StoreTimeout, errorHandler: cfg.ErrorHandler,
+		logger: cfg.Logger,
+	}
+	switch {
+	case cfg.MaxBodySize < 0:
+		return nil, fmt.Errorf("idempotency: MaxBodySize must not be negative")
+	case cfg.MaxResponseSize < 0:
+		return nil, fmt.Errorf("idempotency: MaxResponseSize must not be negative")
+	case cfg.Retention < 0, cfg.Lease < 0, cfg.Wait < 0, cfg.RetryAfter < 0, cfg.StoreTimeout < 0:
+		return nil, fmt.Errorf("idempotency: durations must not be negative")
+	}
+	if m.store == nil {
+		ms, err := NewMemoryStore(MemoryConfig{})
+		if err != nil {
+			return nil, err
+		}
+		m.store = ms
+	}
+	_, m.memory = m.store.(*MemoryStore)
+	if m.methods == nil {
+		m.methods = []string{http.MethodPost, http.MethodPatch}
+	}
+	for _, meth := range m.methods {
+		if meth == "" {
+			return nil, fmt.Errorf("idempotency: empty method in Methods")
+		}
+	}
+	if m.scope == nil {
+		m.scope = DefaultScope
+	}
+	if m.fingerprint == nil {
+		m.fingerprint = DefaultFingerprint
+	}
+	if m.maxBody == 0 {
+		m.maxBody = 1 << 20
+	}
+	if m.maxResponse == 0 {
+		m.maxResponse = 1 << 20
+	}
+	if m.retention == 0 {
+		m.retention = 24 * time.Hour
+	}
+	if m.lease == 0 {
+		m.lease = 10 * time.Second
+	}
+	if m.lease < 3*time.Millisecond {
+		return nil, fmt.Errorf("idempotency: Lease must be at least 3ms")
+	}
+	if m.retention < m.lease {
+		return nil, fmt.Errorf("idempotency: Retention must not be shorter than Lease")
+	}
+	m.renewEvery = m.lease / 3
+	ra := cfg.RetryAfter
+	if ra == 0 {
+		ra = time.Second
+	}
+	m.retryAfter = strconv.FormatInt(int64((ra+time.Second-1)/time.Second), 10)
+	if m.policy == nil {
+		m.policy = DefaultPolicy
+	}
+	names := cfg.ReplayHeaders
+	if names == nil {
+		names = DefaultReplayHeaders()
+	}
+	m.replay = make(map[string]bool, len(names))
+	for _, n := range names {
+		c := http.CanonicalHeaderKey(n)
+		if neverReplayed[c] {
+			return nil, fmt.Errorf("idempotency: header %q must not be replayed", n)
+		}
+		if c == "" {
+			return nil, fmt.Errorf("idempotency: empty name in ReplayHeaders")
+		}
+		m.replay[c] = true
+	}
+	if m.storeTimeout == 0 {
+		m.storeTimeout = 5 * time.Second
+	}
+	if m.errorHandler == nil {
+		m.errorHandler = apierrors.Write
+	}
+	if m.logger == nil {
+		m.logger = slog.Default()
+	}
+	return m, nil
+}
+
+// Handler returns next wrapped by the middleware.
+func (m *Middleware) Handler(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { m.serve(w, r, next, m.required) })
+}
+
+// Require is Handler with Config.Required set: requests to next without
+// an Idempotency-Key get 400. Use it to require keys on some routes only.
+func (m *Middleware) Require(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { m.serve(w, r, next, true) })
+}
+
+// The refusals the middleware writes. They are never modified.
+var (
+	errMissing = &apierrors.Error{Status: http.StatusBadRequest, Code: "idempotency_key_missing",
+		Message: "this request requires an Idempotency-Key header", Err: ErrKeyMissing,
+		Fields: []apierrors.FieldError{apierrors.HeaderField("Idempotency-Key", "required")}}
+	errInvalid = &apierrors.Error{Status: http.StatusBadRequest, Code: "idempotency_key_invalid",
+		Message: "the Idempotency-Key header must be one value of 1 to 255 visible ASCII characters", Err: ErrKeyInvalid,
+		Fields: []apierrors.FieldError{apierrors.HeaderField("Idempotency-Key", "must be 1 to 255 visible ASCII characters")}}
+	errReused = &apierrors.Error{Status: http.StatusUnprocessableEntity, Code: "idempotency_key_reused",
+		Message: "this Idempotency-Key was already used for a different request", Err: ErrKeyReused}
+	errInProgress = &apierrors.Error{Status: http.StatusConflict, Code: "idempotency_in_progress",
+		Message: "a request with this Idempotency-Key is still being processed; retry later", Err: ErrInProgress}
+	errUnavailable = &apierrors.Error{Status: http.StatusServiceUnavailable, Code: "idempotency_unavailable",
+		Message: "idempotency records are unavailable; retry later with the same Idempotency-Key", Err: ErrUnavailable}
+	errTooLarge = &apierrors.Error{Status: http.StatusRequestEntityTooLarge, Code: "content_too_large",
+		Err: ErrBodyTooLarge}
+	errUnreadable = &apierrors.Error{Status: http.StatusBadRequest, Code: "bad_request",
+		Message: "the request body could not be read"}
+)
+
+// tombstoneError returns the refusal a retry of a request gets when the
+// request's response could not be recorded.
+func tombstoneError(reason string) *apierrors.Error {
+	why := "could not be recorded"
+	switch reason {
+	case TombstoneTooLarge:
+		why = "was too large to record"
+	case TombstoneStreamed:
+		why = "was streamed"
+	case TombstoneHijacked:
+		why = "took over the connection"
+	}
+	return &apierrors.Error{Status: http.StatusConflict, Code: "idempotency_response_unavailable",
+		Message: "the request with this Idempotency-Key was processed, but its response " + why +
+			" and cannot be replayed; do not retry it with this key",
+		Err: ErrResponseUnavailable}
+}
+
+func (m *Middleware) applies(method string) bool {
+	for _, x := range m.methods {
+		if x == method {
+			return true
+		}
+	}
+	return false
+}
+
+func (m *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Handler, required bool) {
+	if !m.applies(r.Method) {
+		next.ServeHTTP(w, r)
+		return
+	}
+	vals := r.Header["Idempotency-Key"]
+	if len(vals) == 0 {
+		if required {
+			m.errorHandler(w, r, errMissing)
+			return
+		}
+		next.ServeHTTP(w, r)
+		return
+	}
+	if len(vals) > 1 {
+		m.errorHandler(w, r, errInvalid)
+		return
+	}
+	id, err := ParseKey(vals[0])
+	if err != nil {
+		m.errorHandler(w, r, errInvalid)
+		return
+	}
+	scope, err := m.scope(r)
+	if err != nil {
+		m.errorHandler(w, r, err)
+		return
+	}
+	body, err := m.readBody(r)
+	if err != nil {
+		m.errorHandler(w, r, err)
+		return
+	}
+	k := Key{Scope: scope, ID: id}
+	fp := m.fingerprint(r, body)
+	rec, acquired, err := m.acquire(r.Context(), k, fp)
+	if err != nil {
+		m.logStore(r.Context(), "acquire", k, err)
+		if m.failOpen {
+			if r.Body != nil && r.Body != http.NoBody {
+				r = r.WithContext(r.Context())
+				r.Body = &bodyReader{b: body}
+			}
+			next.ServeHTTP(w, r)
+			return
+		}
+		w.Header().Set("Retry-After", m.retryAfter)
+		m.errorHandler(w, r, errUnavailable.WithCause(fmt.Errorf("%w: %w", ErrUnavailable, err)))
+		return
+	}
+	if !acquired {
+		m.answer(w, r, &rec, fp)
+		return
+	}
+	c := &call{m: m, info: Info{Key: k, Fingerprint: fp, Token: rec.Token, Retention: m.retention}}
+	c.body.b = body
+	c.run(w, r, next)
+}
+
+// answer responds to a request whose key is held or done: a replay, or the
+// reason there is none.
+func (m *Middleware) answer(w http.ResponseWriter, r *http.Request, rec *Record, fingerprint string) {
+	switch {
+	case rec.Fingerprint != fingerprint:
+		m.errorHandler(w, r, errReused)
+	case rec.Response == nil:
+		w.Header().Set("Retry-After", m.retryAfter)
+		m.errorHandler(w, r, errInProgress)
+	case rec.Response.Tombstone != "":
+		m.errorHandler(w, r, tombstoneError(rec.Response.Tombstone))
+	default:
+		res := rec.Response
+		h := w.Header()
+		for k, v := range res.Header {
+			h[k] = append([]string(nil), v...)
+		}
+		h["Idempotent-Replayed"] = []string{"true"}
+		status := replayStatus(res.Status)
+		if bodyAllowed(status) {
+			h["Content-Length"] = []string{strconv.Itoa(len(res.Body))}
+		}
+		w.WriteHeader(status)
+		if len(res.Body) > 0 {
+			_, _ = w.Write(res.Body) // a failed write means the client left; it will retry
+		}
+	}
+}
+
+// acquire takes the lease or reports the record, waiting for an in-progress
+// one up to Config.Wait.
+func (m *Middleware) acquire(ctx context.Context, k Key, fp string) (Record, bool, error) {
+	rec, ok, err := m.acquireOnce(ctx, k, fp)
+	if err != nil || ok || m.wait <= 0 || rec.Response != nil || rec.Fingerprint != fp {
+		return rec, ok, err
+	}
+	deadline := time.Now().Add(m.wait)
+	delay := 10 * time.Millisecond
+	t := time.NewTimer(delay)
+	defer t.Stop()
+	for {
+		left := time.Until(deadline)
+		if left <= 0 {
+			return rec, false, nil
+		}
+		t.Reset(min(delay, left))
+		select {
+		case <-ctx.Done():
+			return rec, false, nil
+		case <-t.C:
+		}
+		rec, ok, err = m.acquireOnce(ctx, k, fp)
+		if err != nil || ok || rec.Response != nil || rec.Fingerprint != fp {
+			return rec, ok, err
+		}
+		delay = min(2*delay, 250*time.Millisecond)
+	}
+}
+
+func (m *Middleware) acquireOnce(ctx context.Context, k Key, fp string) (Record, bool, error) {
+	if m.memory {
+		return m.store.Acquire(ctx, k, fp, m.lease, m.retention)
+	}
+	ctx, cancel := context.WithTimeout(ctx, m.storeTimeout)
+	defer cancel()
+	return m.store.Acquire(ctx, k, fp, m.lease, m.retention)
+}
+
+func (m *Middleware) readBody(r *http.Request) ([]byte, error) {
+	if r.Body == nil || r.Body == http.NoBody {
+		return nil, nil
+	}
+	if r.ContentLength > m.maxBody {
+		return nil, m.tooLarge()
+	}
+	n := r.ContentLength
+	if n < 0 {
+		n = 512
+	}
+	buf := make([]byte, 0, n+1)
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		k, err := r.Body.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+k]
+		if int64(len(buf)) > m.maxBody {
+			return nil, m.tooLarge()
+		}
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			var mbe *http.MaxBytesError
+			if stderrors.As(err, &mbe) {
+				return nil, m.tooLarge()
+			}
+			return nil, errUnreadable.WithCause(err)
+		}
+	}
+}
+
+func (m *Middleware) tooLarge() error {
+	return errTooLarge.WithMessage("the request body is larger than " + strconv.FormatInt(m.maxBody, 10) + " bytes")
+}
+
+// storeCtx returns the context of a completion or release: not cancelled
+// when the client goes away, since the client that goes away is the one
+// that will retry, and bounded by StoreTimeout. A MemoryStore never
+// waits, so it needs neither.
+func (m *Middleware) storeCtx(parent context.Context) (context.Context, context.CancelFunc) {
+	if m.memory {
+		return context.Background(), func() {}
+	}
+	return context.WithTimeout(context.WithoutCancel(parent), m.storeTimeout)
+}
+
+func (m *Middleware) logStore(ctx context.Context, op string, k Key, err error) {
+	m.logger.LogAttrs(ctx, slog.LevelError, "idempotency: store failed",
+		slog.String("op", op), slog.String("scope", clip(k.Scope)), slog.String("key", k.ID),
+		slog.String("error", err.Error()))
+}
+
+// clip bounds a value a custom scope function may have taken from the
+// request before it reaches a log.
+func clip(s string) string {
+	if len(s) > 128 {
+		return s[:128] + "..."
+	}
+	return s
+}
+
+// call is the state of one request that holds a lease, allocated once.
+type call struct {
+	m    *Middleware
+	info Info
+	body bodyReader
+	hb   heartbeat
+}
+
+// run executes the handler under the lease and records its outcome.
+func (c *call) run(w http.ResponseWriter, r *http.Request, next http.Handler) {
+	m := c.m
+	ctx, cancel := context.WithCancelCause(context.WithValue(r.Context(), infoKey{}, &c.info))
+	defer cancel(nil)
+	r2 := r.WithContext(ctx)
+	if r2.Body != nil && r2.Body != http.NoBody {
+		r2.Body = &c.body
+		r2.ContentLength = int64(len(c.body.b))
+	}
+	c.hb.start(m, c.info.Key, c.info.Token, cancel)
+
+	cw, rw := capture.Get(w, capture.Tee, m.maxResponse)
+	defer capture.Put(cw)
+	panicked := true
+	defer func() {
+		if panicked {
+			c.hb.stop()
+			c.release(r)
+		}
+	}()
+	next.ServeHTTP(rw, r2)
+	panicked = false
+	c.hb.stop()
+
+	if cw.Hijacked() {
+		c.complete(r, &Response{Tombstone: TombstoneHijacked})
+		return
+	}
+	status := cw.Status()
+	if status == 0 {
+		status = http.StatusOK
+	}
+	switch {
+	case !m.policy(status):
+		c.release(r)
+	case cw.Flushed():
+		c.complete(r, &Response{Status: status, Tombstone: TombstoneStreamed})
+	case cw.Overflowed():
+		c.complete(r, &Response{Status: status, Tombstone: TombstoneTooLarge})
+	default:
+		res := &Response{Status: status, Header: m.replayHeader(w.Header())}
+		if cw.Body().Len() > 0 {
+			res.Body = cw.Body().Bytes()
+		}
+		c.complete(r, res)
+	}
+}
+
+// replayHeader copies the replayable fields of h, with one allocation for
+// all the values. A handler sets few fields, so it walks h rather than the
+// allowlist.
+func (m *Middleware) replayHeader(h http.Header) http.Header {
+	names, values := 0, 0
+	for k, vs := range h {
+		if len(vs) > 0 && m.replay[k] {
+			names++
+			values += len(vs)
+		}
+	}
+	if names == 0 {
+		return nil
+	}
+	out := make(http.Header, names)
+	all := make([]string, 0, values)
+	for k, vs := range h {
+		if len(vs) > 0 && m.replay[k] {
+			n := len(all)
+			all = append(all, vs...)
+			out[k] = all[n:len(all):len(all)]
+		}
+	}
+	return out
+}
+
+func (c *call) complete(r *http.Request, res *Response) {
+	m := c.m
+	ctx, cancel := m.storeCtx(r.Context())
+	err := m.store.Complete(ctx, c.info.Key, c.info.Token, res, m.retention)
+	cancel()
+	switch {
+	case stderrors.Is(err, ErrLeaseLost):
+		m.logger.LogAttrs(r.Context(), slog.LevelWarn, "idempotency: completion refused, the lease was lost",
+			slog.String("scope", clip(c.info.Scope)), slog.String("key", c.info.ID))
+	case err != nil:
+		m.logStore(r.Context(), "complete", c.info.Key, err)
+	}
+}
+
+func (c *call) release(r *http.Request) {
+	m := c.m
+	ctx, cancel := m.storeCtx(r.Context())
+	err := m.store.Release(ctx, c.info.Key, c.info.Token)
+	cancel()
+	if err != nil && !stderrors.Is(err, ErrLeaseLost) {
+		m.logStore(r.Context(), "release", c.info.Key, err)
+	}
+}
+
+// bodyReader gives the handler the request body the middleware read.
+type bodyReader struct {
+	b   []byte
+	off int
+}
+
+func (b *bodyReader) Read(p []byte) (int, error) {
+	if b.off >= len(b.b) {
+		return 0, io.EOF
+	}
+	n := copy(p, b.b[b.off:])
+	b.off += n
+	return n, nil
+}
+
+func (b *bodyReader) Close() error { return nil }
