@@ -35,7 +35,11 @@ func DefaultFingerprint(r *http.Request, body []byte) string {
 	b = appendField(b, r.Pattern)
 	b = appendField(b, r.URL.EscapedPath())
 	b = appendQuery(b, r.URL.RawQuery)
-	b = appendMediaType(b, r.Header.Get("Content-Type"))
+	var ct string
+	if v := r.Header["Content-Type"]; len(v) > 0 { // Header.Get without canonicalising a canonical name
+		ct = v[0]
+	}
+	b = appendMediaType(b, ct)
 	b = binary.AppendUvarint(b, uint64(len(body)))
 	h := sha256.New()
 	h.Write(b)
