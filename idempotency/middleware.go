@@ -52,9 +52,10 @@ type Config struct {
 	// means 24 hours.
 	Retention time.Duration
 	// Lease is how long a request holds its key without renewal. The
-	// lease is renewed every Lease/3 while the handler runs, so it only
-	// runs out when the instance dies or loses the store; another request
-	// may then take the key over. Zero means 10 seconds.
+	// lease is renewed while the handler runs, at most Lease/3 apart, so
+	// it only runs out when the instance dies or loses the store; another
+	// request may then take the key over. A handler that returns within
+	// about Lease/4 causes no renewal. Zero means 10 seconds.
 	Lease time.Duration
 	// Wait, when positive, makes a request that finds its key in progress
 	// wait up to this long for the first request to complete, then replay
@@ -135,6 +136,7 @@ type Middleware struct {
 	storeTimeout time.Duration
 	errorHandler func(http.ResponseWriter, *http.Request, error)
 	logger       *slog.Logger
+	renewers     [renewShards]renewer
 }
 
 // New returns a Middleware for cfg, or an error naming the first invalid
@@ -196,6 +198,9 @@ func New(cfg Config) (*Middleware, error) {
 		return nil, fmt.Errorf("idempotency: Retention must not be shorter than Lease")
 	}
 	m.renewEvery = m.lease / 3
+	for i := range m.renewers {
+		m.renewers[i].m = m
+	}
 	ra := cfg.RetryAfter
 	if ra == 0 {
 		ra = time.Second
@@ -343,9 +348,9 @@ func (m *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 		m.answer(w, r, &rec, fp)
 		return
 	}
-	c := &call{m: m, info: Info{Key: k, Fingerprint: fp, Token: rec.Token, Retention: m.retention}}
+	c := &call{}
 	c.body.b = body
-	c.run(w, r, next)
+	c.run(m, w, r, next, Info{Key: k, Fingerprint: fp, Token: rec.Token, Retention: m.retention})
 }
 
 // answer responds to a request whose key is held or done: a replay, or the
@@ -480,38 +485,37 @@ func clip(s string) string {
 	return s
 }
 
-// call is the state of one request that holds a lease, allocated once.
+// call is the state of one request that holds a lease, allocated once:
+// the lease, the request the handler gets and the body it reads.
 type call struct {
-	m    *Middleware
-	info Info
+	lease
+	req  http.Request
 	body bodyReader
-	hb   heartbeat
 }
 
 // run executes the handler under the lease and records its outcome.
-func (c *call) run(w http.ResponseWriter, r *http.Request, next http.Handler) {
-	m := c.m
-	ctx, cancel := context.WithCancelCause(context.WithValue(r.Context(), infoKey{}, &c.info))
-	defer cancel(nil)
-	r2 := r.WithContext(ctx)
+func (c *call) run(m *Middleware, w http.ResponseWriter, r *http.Request, next http.Handler, info Info) {
+	c.start(m, r.Context(), info)
+	defer c.ctx.cancel(nil)
+	c.req = *r.WithContext(&c.ctx)
+	r2 := &c.req
 	if r2.Body != nil && r2.Body != http.NoBody {
 		r2.Body = &c.body
 		r2.ContentLength = int64(len(c.body.b))
 	}
-	c.hb.start(m, c.info.Key, c.info.Token, cancel)
 
 	cw, rw := capture.Get(w, capture.Tee, m.maxResponse)
 	defer capture.Put(cw)
 	panicked := true
 	defer func() {
 		if panicked {
-			c.hb.stop()
+			c.stop()
 			c.release(r)
 		}
 	}()
 	next.ServeHTTP(rw, r2)
 	panicked = false
-	c.hb.stop()
+	c.stop()
 
 	if cw.Hijacked() {
 		c.complete(r, &Response{Tombstone: TombstoneHijacked})
