@@ -4,7 +4,6 @@ import (
 	"context"
 	stderrors "errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -322,10 +321,14 @@ func (m *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 		m.errorHandler(w, r, err)
 		return
 	}
-	body, err := m.readBody(r)
+	bb, err := m.readBody(r)
 	if err != nil {
 		m.errorHandler(w, r, err)
 		return
+	}
+	var body []byte
+	if bb != nil {
+		body = bb.b
 	}
 	k := Key{Scope: scope, ID: id}
 	fp := m.fingerprint(r, body)
@@ -333,24 +336,30 @@ func (m *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 	if err != nil {
 		m.logStore(r.Context(), "acquire", k, err)
 		if m.failOpen {
-			if r.Body != nil && r.Body != http.NoBody {
+			if bb != nil {
 				r = r.WithContext(r.Context())
-				r.Body = &bodyReader{b: body}
+				br := &bodyReader{b: body}
+				r.Body = br
+				next.ServeHTTP(w, r)
+				br.b = nil
+				putBody(bb)
+				return
 			}
 			next.ServeHTTP(w, r)
 			return
 		}
+		putBody(bb)
 		w.Header().Set("Retry-After", m.retryAfter)
 		m.errorHandler(w, r, errUnavailable.WithCause(fmt.Errorf("%w: %w", ErrUnavailable, err)))
 		return
 	}
 	if !acquired {
+		putBody(bb)
 		m.answer(w, r, &rec, fp)
 		return
 	}
 	c := &call{}
-	c.body.b = body
-	c.run(m, w, r, next, Info{Key: k, Fingerprint: fp, Token: rec.Token, Retention: m.retention})
+	c.run(m, w, r, next, Info{Key: k, Fingerprint: fp, Token: rec.Token, Retention: m.retention}, bb)
 }
 
 // answer responds to a request whose key is held or done: a replay, or the
@@ -421,44 +430,6 @@ func (m *Middleware) acquireOnce(ctx context.Context, k Key, fp string) (Record,
 	return m.store.Acquire(ctx, k, fp, m.lease, m.retention)
 }
 
-func (m *Middleware) readBody(r *http.Request) ([]byte, error) {
-	if r.Body == nil || r.Body == http.NoBody {
-		return nil, nil
-	}
-	if r.ContentLength > m.maxBody {
-		return nil, m.tooLarge()
-	}
-	n := r.ContentLength
-	if n < 0 {
-		n = 512
-	}
-	buf := make([]byte, 0, n+1)
-	for {
-		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
-		}
-		k, err := r.Body.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+k]
-		if int64(len(buf)) > m.maxBody {
-			return nil, m.tooLarge()
-		}
-		if err == io.EOF {
-			return buf, nil
-		}
-		if err != nil {
-			var mbe *http.MaxBytesError
-			if stderrors.As(err, &mbe) {
-				return nil, m.tooLarge()
-			}
-			return nil, errUnreadable.WithCause(err)
-		}
-	}
-}
-
-func (m *Middleware) tooLarge() error {
-	return errTooLarge.WithMessage("the request body is larger than " + strconv.FormatInt(m.maxBody, 10) + " bytes")
-}
-
 // storeCtx returns the context of a completion or release: not cancelled
 // when the client goes away, since the client that goes away is the one
 // that will retry, and bounded by StoreTimeout. A MemoryStore never
@@ -493,15 +464,18 @@ type call struct {
 	body bodyReader
 }
 
-// run executes the handler under the lease and records its outcome.
-func (c *call) run(m *Middleware, w http.ResponseWriter, r *http.Request, next http.Handler, info Info) {
+// run executes the handler under the lease and records its outcome. bb
+// holds the request body, given back to its pool once the handler
+// returns.
+func (c *call) run(m *Middleware, w http.ResponseWriter, r *http.Request, next http.Handler, info Info, bb *bodyBuf) {
 	c.start(m, r.Context(), info)
 	defer c.ctx.cancel(nil)
 	c.req = *r.WithContext(&c.ctx)
 	r2 := &c.req
-	if r2.Body != nil && r2.Body != http.NoBody {
+	if bb != nil {
+		c.body.b = bb.b
 		r2.Body = &c.body
-		r2.ContentLength = int64(len(c.body.b))
+		r2.ContentLength = int64(len(bb.b))
 	}
 
 	cw, rw := capture.Get(w, capture.Tee, m.maxResponse)
@@ -512,6 +486,10 @@ func (c *call) run(m *Middleware, w http.ResponseWriter, r *http.Request, next h
 			c.stop()
 			c.release(r)
 		}
+	}()
+	defer func() {
+		c.body.b = nil
+		putBody(bb)
 	}()
 	next.ServeHTTP(rw, r2)
 	panicked = false
@@ -590,20 +568,3 @@ func (c *call) release(r *http.Request) {
 		m.logStore(r.Context(), "release", c.info.Key, err)
 	}
 }
-
-// bodyReader gives the handler the request body the middleware read.
-type bodyReader struct {
-	b   []byte
-	off int
-}
-
-func (b *bodyReader) Read(p []byte) (int, error) {
-	if b.off >= len(b.b) {
-		return 0, io.EOF
-	}
-	n := copy(p, b.b[b.off:])
-	b.off += n
-	return n, nil
-}
-
-func (b *bodyReader) Close() error { return nil }
