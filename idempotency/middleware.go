@@ -376,13 +376,19 @@ func (m *Middleware) answer(w http.ResponseWriter, r *http.Request, rec *Record,
 	default:
 		res := rec.Response
 		h := w.Header()
+		// The recorded values are shared with other replays: copy them,
+		// into one slice with the two fields added here.
+		all := make([]string, 0, len(res.Header)+2)
 		for k, v := range res.Header {
-			h[k] = append([]string(nil), v...)
+			all = append(all, v...)
+			h[k] = all[len(all)-len(v) : len(all) : len(all)]
 		}
-		h["Idempotent-Replayed"] = []string{"true"}
+		all = append(all, "true")
+		h["Idempotent-Replayed"] = all[len(all)-1 : len(all) : len(all)]
 		status := replayStatus(res.Status)
 		if bodyAllowed(status) {
-			h["Content-Length"] = []string{strconv.Itoa(len(res.Body))}
+			all = append(all, strconv.Itoa(len(res.Body)))
+			h["Content-Length"] = all[len(all)-1 : len(all) : len(all)]
 		}
 		w.WriteHeader(status)
 		if len(res.Body) > 0 {
@@ -511,7 +517,7 @@ func (c *call) run(m *Middleware, w http.ResponseWriter, r *http.Request, next h
 	case cw.Overflowed():
 		c.complete(r, &Response{Status: status, Tombstone: TombstoneTooLarge})
 	default:
-		res := &Response{Status: status, Header: m.replayHeader(w.Header())}
+		res := m.response(status, w.Header())
 		if cw.Body().Len() > 0 {
 			res.Body = cw.Body().Bytes()
 		}
@@ -519,30 +525,35 @@ func (c *call) run(m *Middleware, w http.ResponseWriter, r *http.Request, next h
 	}
 }
 
-// replayHeader copies the replayable fields of h, with one allocation for
-// all the values. A handler sets few fields, so it walks h rather than the
-// allowlist.
-func (m *Middleware) replayHeader(h http.Header) http.Header {
-	names, values := 0, 0
+// responseBox is a Response with room for the values of its header
+// fields, so that a typical response is recorded with one allocation for
+// both.
+type responseBox struct {
+	res  Response
+	vals [4]string
+}
+
+// response returns the Response to record for a handler's status and
+// header: the replayable fields of h, copied. A handler sets few fields,
+// so it walks h rather than the allowlist.
+func (m *Middleware) response(status int, h http.Header) *Response {
+	box := &responseBox{res: Response{Status: status}}
+	var out http.Header
+	all := box.vals[:0]
 	for k, vs := range h {
-		if len(vs) > 0 && m.replay[k] {
-			names++
-			values += len(vs)
+		if len(vs) == 0 || !m.replay[k] {
+			continue
 		}
-	}
-	if names == 0 {
-		return nil
-	}
-	out := make(http.Header, names)
-	all := make([]string, 0, values)
-	for k, vs := range h {
-		if len(vs) > 0 && m.replay[k] {
-			n := len(all)
-			all = append(all, vs...)
-			out[k] = all[n:len(all):len(all)]
+		if out == nil {
+			out = make(http.Header, 4)
 		}
+		// Past the room in box, append moves on to a new array; the
+		// fields already copied keep theirs.
+		all = append(all, vs...)
+		out[k] = all[len(all)-len(vs) : len(all) : len(all)]
 	}
-	return out
+	box.res.Header = out
+	return &box.res
 }
 
 func (c *call) complete(r *http.Request, res *Response) {
