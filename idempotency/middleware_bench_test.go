@@ -61,7 +61,7 @@ func (br *benchRequest) reset(key string) *http.Request {
 // small and GC cost does not grow with b.N.
 const benchKeys = 4096
 
-func newBenchMiddleware(b *testing.B) (http.Handler, *idempotency.MemoryStore) {
+func newBenchMiddleware(b testing.TB) (http.Handler, *idempotency.MemoryStore) {
 	s, err := idempotency.NewMemoryStore(idempotency.MemoryConfig{})
 	if err != nil {
 		b.Fatal(err)
