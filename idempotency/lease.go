@@ -95,8 +95,9 @@ const (
 )
 
 // renewTicks is how many ticks of its renewer a lease waits in the queue
-// between renewals: a renewal comes between (renewTicks-1)/renewTicks and
-// one renewal period (Lease/3) after the lease was taken or last renewed.
+// between renewals: a renewal comes at most one renewal period (Lease/3)
+// after the lease was taken or last renewed, and seldom sooner than
+// (renewTicks-1)/renewTicks of one.
 const renewTicks = 4
 
 // renewer renews the leases of the requests whose handlers outlive a
