@@ -51,11 +51,9 @@ func (m *Middleware) Do(ctx context.Context, k Key, fingerprint string, fn func(
 		return rec.Response, true, nil
 	}
 
-	info := &Info{Key: k, Fingerprint: fingerprint, Token: rec.Token, Retention: m.retention}
-	fctx, cancel := context.WithCancelCause(context.WithValue(ctx, infoKey{}, info))
-	defer cancel(nil)
-	var hb heartbeat
-	hb.start(m, k, rec.Token, cancel)
+	l := &lease{}
+	l.start(m, ctx, Info{Key: k, Fingerprint: fingerprint, Token: rec.Token, Retention: m.retention})
+	defer l.ctx.cancel(nil)
 	release := func() {
 		sctx, scancel := m.storeCtx(ctx)
 		err := m.store.Release(sctx, k, rec.Token)
@@ -67,13 +65,13 @@ func (m *Middleware) Do(ctx context.Context, k Key, fingerprint string, fn func(
 	panicked := true
 	defer func() {
 		if panicked {
-			hb.stop()
+			l.stop()
 			release()
 		}
 	}()
-	res, err = fn(fctx)
+	res, err = fn(&l.ctx)
 	panicked = false
-	hb.stop()
+	l.stop()
 	if err != nil {
 		release()
 		return nil, false, err

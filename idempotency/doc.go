@@ -76,10 +76,10 @@
 //
 // # Leases and fencing
 //
-// The first request takes a lease on its key, renewed every Lease/3 while
-// the handler runs, so a slow handler keeps it and a crashed instance's
-// lease runs out after Lease; a retry of the same request may then take
-// the key over and run the handler. Every lease has a fencing token, and
+// The first request takes a lease on its key, renewed at most Lease/3
+// apart while the handler runs, so a slow handler keeps it and a crashed
+// instance's lease runs out after Lease; a retry of the same request may
+// then take the key over and run the handler. Every lease has a fencing token, and
 // a Store records a result only under the token that still holds, so an
 // instance that was frozen past its lease (a "zombie") cannot overwrite
 // the result of the request that took over. When a renewal finds the

@@ -1,6 +1,9 @@
 package idempotency
 
 import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -55,6 +58,54 @@ func TestDefaultFingerprint(t *testing.T) {
 	// Field boundaries: moving bytes between fields changes the fingerprint.
 	if fpOf("POST", "/ab", "", "c", "") == fpOf("POST", "/a", "", "bc", "") {
 		t.Error("path and body boundary is ambiguous")
+	}
+}
+
+// TestDefaultFingerprintEncoding pins the bytes the fingerprint hashes.
+// Fingerprints are kept in shared stores, so a change here makes a retry
+// that reaches a newer instance look like another request (422).
+func TestDefaultFingerprintEncoding(t *testing.T) {
+	r := httptest.NewRequest("POST", "/orders?b=2&a=%31", nil)
+	r.Header.Set("Content-Type", "Application/JSON; charset=utf-8")
+	r.Pattern = "POST /orders"
+	body := []byte(`{"n":1}`)
+	var enc []byte
+	enc = append(enc, 4)
+	enc = append(enc, "POST"...)
+	enc = append(enc, 12)
+	enc = append(enc, "POST /orders"...)
+	enc = append(enc, 7)
+	enc = append(enc, "/orders"...)
+	enc = append(enc, 2, 1, 'a', 1, '1', 1, 'b', 1, '2') // two pairs, sorted and decoded
+	enc = append(enc, 16)
+	enc = append(enc, "application/json"...)
+	enc = append(enc, 7)
+	enc = append(enc, body...)
+	sum := sha256.Sum256(enc)
+	if got, want := DefaultFingerprint(r, body), base64.RawURLEncoding.EncodeToString(sum[:]); got != want {
+		t.Fatalf("DefaultFingerprint = %s, want %s", got, want)
+	}
+	// A body of 1 KiB has a two-byte length.
+	big := bytes.Repeat([]byte("x"), 1024)
+	r = httptest.NewRequest("POST", "/", nil)
+	enc = append([]byte{4}, "POST"...)
+	enc = append(enc, 0, 1, '/', 0, 0, 0x80, 0x08)
+	enc = append(enc, big...)
+	sum = sha256.Sum256(enc)
+	if got, want := DefaultFingerprint(r, big), base64.RawURLEncoding.EncodeToString(sum[:]); got != want {
+		t.Fatalf("DefaultFingerprint with a 1 KiB body = %s, want %s", got, want)
+	}
+}
+
+// TestDefaultFingerprintAllocs checks that the fingerprint allocates only
+// the string it returns: the digest and the encoded fields stay on the
+// stack.
+func TestDefaultFingerprintAllocs(t *testing.T) {
+	r := httptest.NewRequest("POST", "/orders?expand=customer&limit=10", nil)
+	r.Header.Set("Content-Type", "application/json")
+	body := bytes.Repeat([]byte("x"), 1024)
+	if n := testing.AllocsPerRun(100, func() { DefaultFingerprint(r, body) }); n != 1 {
+		t.Fatalf("DefaultFingerprint allocates %v times, want 1", n)
 	}
 }
 

@@ -25,22 +25,27 @@ type MemoryConfig struct {
 type MemoryStore struct {
 	maxRecords int
 	maxBytes   int64
-	now        func() time.Time
+	// Times are kept as durations since epoch, read from the monotonic
+	// clock alone: cheaper than time.Now, and immune to wall clock steps.
+	epoch time.Time
+	clock func() time.Duration // time since epoch; tests replace it
 
 	mu        sync.Mutex
-	m         map[Key]*memRecord
+	m         map[Key]memRecord
 	bytes     int64
 	token     uint64
 	inserts   uint64
-	lastSweep time.Time
+	lastSweep time.Duration
 }
 
+// memRecord is kept in the map by value: no allocation per record, and no
+// pointer to follow when sampling for expired records.
 type memRecord struct {
 	fp      string
-	token   uint64
-	lease   time.Time
-	expires time.Time
 	res     *Response
+	token   uint64
+	lease   time.Duration // since epoch; zero once complete
+	expires time.Duration // since epoch
 	size    int64
 }
 
@@ -63,14 +68,17 @@ func NewMemoryStore(cfg MemoryConfig) (*MemoryStore, error) {
 	if cfg.MaxBytes == 0 {
 		cfg.MaxBytes = 64 << 20
 	}
+	epoch := time.Now()
 	return &MemoryStore{
 		maxRecords: cfg.MaxRecords,
 		maxBytes:   cfg.MaxBytes,
-		now:        time.Now,
-		m:          make(map[Key]*memRecord),
+		epoch:      epoch,
+		clock:      func() time.Duration { return time.Since(epoch) },
+		m:          make(map[Key]memRecord),
 		// Tokens start from the clock so that they do not repeat those
 		// of an earlier store in the same process.
-		token: uint64(time.Now().UnixMicro()),
+		token:     uint64(epoch.UnixMicro()),
+		lastSweep: -fullSweepEvery,
 	}, nil
 }
 
@@ -82,18 +90,22 @@ func (s *MemoryStore) Len() int {
 	return len(s.m)
 }
 
-func (e *memRecord) record() Record {
-	return Record{Fingerprint: e.fp, Token: e.token, LeaseExpires: e.lease, Response: e.res}
+func (s *MemoryStore) record(e *memRecord) Record {
+	rec := Record{Fingerprint: e.fp, Token: e.token, Response: e.res}
+	if e.res == nil {
+		rec.LeaseExpires = s.epoch.Add(e.lease)
+	}
+	return rec
 }
 
 // live returns the record of k unless it expired, evicting it then.
-func (s *MemoryStore) live(k Key, now time.Time) *memRecord {
-	e := s.m[k]
-	if e != nil && !now.Before(e.expires) {
-		s.remove(k, e)
-		return nil
+func (s *MemoryStore) live(k Key, now time.Duration) (memRecord, bool) {
+	e, ok := s.m[k]
+	if ok && now >= e.expires {
+		s.remove(k, &e)
+		return memRecord{}, false
 	}
-	return e
+	return e, ok
 }
 
 func (s *MemoryStore) remove(k Key, e *memRecord) {
@@ -108,15 +120,16 @@ func (s *MemoryStore) Acquire(ctx context.Context, k Key, fingerprint string, le
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	now := s.now()
-	if e := s.live(k, now); e != nil {
-		if e.res != nil || now.Before(e.lease) || e.fp != fingerprint {
-			return e.record(), false, nil
+	now := s.clock()
+	if e, ok := s.live(k, now); ok {
+		if e.res != nil || now < e.lease || e.fp != fingerprint {
+			return s.record(&e), false, nil
 		}
 		// The holder's lease ran out: take over with a new token.
 		s.token++
-		e.token, e.lease, e.expires = s.token, now.Add(lease), now.Add(ttl)
-		return e.record(), true, nil
+		e.token, e.lease, e.expires = s.token, now+lease, now+ttl
+		s.m[k] = e
+		return s.record(&e), true, nil
 	}
 	size := int64(recordOverhead + len(k.Scope) + len(k.ID) + len(fingerprint))
 	s.sample(now)
@@ -126,23 +139,23 @@ func (s *MemoryStore) Acquire(ctx context.Context, k Key, fingerprint string, le
 		}
 	}
 	s.token++
-	e := &memRecord{fp: fingerprint, token: s.token, lease: now.Add(lease), expires: now.Add(ttl), size: size}
+	e := memRecord{fp: fingerprint, token: s.token, lease: now + lease, expires: now + ttl, size: size}
 	s.m[k] = e
 	s.bytes += size
-	return e.record(), true, nil
+	return s.record(&e), true, nil
 }
 
 // sample evicts expired records among some taken at random, so that
 // records nobody asks for again do not stay for long: 32 every 8th new
 // record, four looked at for each one added.
-func (s *MemoryStore) sample(now time.Time) {
+func (s *MemoryStore) sample(now time.Duration) {
 	if s.inserts++; s.inserts%8 != 0 {
 		return
 	}
 	n := 0
 	for k, e := range s.m {
-		if !now.Before(e.expires) {
-			s.remove(k, e)
+		if now >= e.expires {
+			s.remove(k, &e)
 		}
 		if n++; n == 32 {
 			return
@@ -152,14 +165,14 @@ func (s *MemoryStore) sample(now time.Time) {
 
 // sweep evicts every expired record. It reports false, without scanning,
 // when a full sweep ran less than fullSweepEvery ago.
-func (s *MemoryStore) sweep(now time.Time) bool {
-	if now.Sub(s.lastSweep) < fullSweepEvery {
+func (s *MemoryStore) sweep(now time.Duration) bool {
+	if now-s.lastSweep < fullSweepEvery {
 		return false
 	}
 	s.lastSweep = now
 	for k, e := range s.m {
-		if !now.Before(e.expires) {
-			s.remove(k, e)
+		if now >= e.expires {
+			s.remove(k, &e)
 		}
 	}
 	return true
@@ -172,12 +185,13 @@ func (s *MemoryStore) Renew(ctx context.Context, k Key, token uint64, lease time
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	now := s.now()
-	e := s.live(k, now)
-	if e == nil || e.res != nil || e.token != token {
+	now := s.clock()
+	e, ok := s.live(k, now)
+	if !ok || e.res != nil || e.token != token {
 		return ErrLeaseLost
 	}
-	e.lease = now.Add(lease)
+	e.lease = now + lease
+	s.m[k] = e
 	return nil
 }
 
@@ -188,9 +202,9 @@ func (s *MemoryStore) Complete(ctx context.Context, k Key, token uint64, res *Re
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	now := s.now()
-	e := s.live(k, now)
-	if e == nil || e.token != token {
+	now := s.clock()
+	e, ok := s.live(k, now)
+	if !ok || e.token != token {
 		return ErrLeaseLost
 	}
 	if e.res != nil {
@@ -204,8 +218,9 @@ func (s *MemoryStore) Complete(ctx context.Context, k Key, token uint64, res *Re
 			size = responseSize(res)
 		}
 	}
-	e.res, e.lease, e.expires = res, time.Time{}, now.Add(ttl)
+	e.res, e.lease, e.expires = res, 0, now+ttl
 	e.size += size
+	s.m[k] = e
 	s.bytes += size
 	return nil
 }
@@ -228,11 +243,11 @@ func (s *MemoryStore) Release(ctx context.Context, k Key, token uint64) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	e := s.live(k, s.now())
-	if e == nil || e.res != nil || e.token != token {
+	e, ok := s.live(k, s.clock())
+	if !ok || e.res != nil || e.token != token {
 		return ErrLeaseLost
 	}
-	s.remove(k, e)
+	s.remove(k, &e)
 	return nil
 }
 
@@ -243,9 +258,9 @@ func (s *MemoryStore) Get(ctx context.Context, k Key) (Record, bool, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	e := s.live(k, s.now())
-	if e == nil {
+	e, ok := s.live(k, s.clock())
+	if !ok {
 		return Record{}, false, nil
 	}
-	return e.record(), true, nil
+	return s.record(&e), true, nil
 }

@@ -14,8 +14,8 @@ func TestMemoryStoreBounds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	now := time.Unix(1000, 0)
-	s.now = func() time.Time { return now }
+	now := time.Duration(0)
+	s.clock = func() time.Duration { return now }
 	for _, id := range []string{"a", "b"} {
 		if _, ok, err := s.Acquire(ctx, Key{ID: id}, "fp", time.Minute, time.Minute); !ok || err != nil {
 			t.Fatalf("Acquire(%s) = %v, %v", id, ok, err)
@@ -26,7 +26,7 @@ func TestMemoryStoreBounds(t *testing.T) {
 		t.Fatalf("Acquire on a full store: %v, want ErrStoreFull", err)
 	}
 	// Once they expire, they are evicted for new ones.
-	now = now.Add(2 * time.Minute)
+	now += 2 * time.Minute
 	if _, ok, err := s.Acquire(ctx, Key{ID: "c"}, "fp", time.Minute, time.Minute); !ok || err != nil {
 		t.Fatalf("Acquire after expiry = %v, %v", ok, err)
 	}

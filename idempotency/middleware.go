@@ -4,7 +4,6 @@ import (
 	"context"
 	stderrors "errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -52,9 +51,10 @@ type Config struct {
 	// means 24 hours.
 	Retention time.Duration
 	// Lease is how long a request holds its key without renewal. The
-	// lease is renewed every Lease/3 while the handler runs, so it only
-	// runs out when the instance dies or loses the store; another request
-	// may then take the key over. Zero means 10 seconds.
+	// lease is renewed while the handler runs, at most Lease/3 apart, so
+	// it only runs out when the instance dies or loses the store; another
+	// request may then take the key over. A handler that returns within
+	// about Lease/4 causes no renewal. Zero means 10 seconds.
 	Lease time.Duration
 	// Wait, when positive, makes a request that finds its key in progress
 	// wait up to this long for the first request to complete, then replay
@@ -135,6 +135,7 @@ type Middleware struct {
 	storeTimeout time.Duration
 	errorHandler func(http.ResponseWriter, *http.Request, error)
 	logger       *slog.Logger
+	renewers     [renewShards]renewer
 }
 
 // New returns a Middleware for cfg, or an error naming the first invalid
@@ -196,6 +197,9 @@ func New(cfg Config) (*Middleware, error) {
 		return nil, fmt.Errorf("idempotency: Retention must not be shorter than Lease")
 	}
 	m.renewEvery = m.lease / 3
+	for i := range m.renewers {
+		m.renewers[i].m = m
+	}
 	ra := cfg.RetryAfter
 	if ra == 0 {
 		ra = time.Second
@@ -317,10 +321,14 @@ func (m *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 		m.errorHandler(w, r, err)
 		return
 	}
-	body, err := m.readBody(r)
+	bb, err := m.readBody(r)
 	if err != nil {
 		m.errorHandler(w, r, err)
 		return
+	}
+	var body []byte
+	if bb != nil {
+		body = bb.b
 	}
 	k := Key{Scope: scope, ID: id}
 	fp := m.fingerprint(r, body)
@@ -328,24 +336,30 @@ func (m *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 	if err != nil {
 		m.logStore(r.Context(), "acquire", k, err)
 		if m.failOpen {
-			if r.Body != nil && r.Body != http.NoBody {
+			if bb != nil {
 				r = r.WithContext(r.Context())
-				r.Body = &bodyReader{b: body}
+				br := &bodyReader{b: body}
+				r.Body = br
+				next.ServeHTTP(w, r)
+				br.b = nil
+				putBody(bb)
+				return
 			}
 			next.ServeHTTP(w, r)
 			return
 		}
+		putBody(bb)
 		w.Header().Set("Retry-After", m.retryAfter)
 		m.errorHandler(w, r, errUnavailable.WithCause(fmt.Errorf("%w: %w", ErrUnavailable, err)))
 		return
 	}
 	if !acquired {
+		putBody(bb)
 		m.answer(w, r, &rec, fp)
 		return
 	}
-	c := &call{m: m, info: Info{Key: k, Fingerprint: fp, Token: rec.Token, Retention: m.retention}}
-	c.body.b = body
-	c.run(w, r, next)
+	c := &call{}
+	c.run(m, w, r, next, Info{Key: k, Fingerprint: fp, Token: rec.Token, Retention: m.retention}, bb)
 }
 
 // answer responds to a request whose key is held or done: a replay, or the
@@ -362,13 +376,19 @@ func (m *Middleware) answer(w http.ResponseWriter, r *http.Request, rec *Record,
 	default:
 		res := rec.Response
 		h := w.Header()
+		// The recorded values are shared with other replays: copy them,
+		// into one slice with the two fields added here.
+		all := make([]string, 0, len(res.Header)+2)
 		for k, v := range res.Header {
-			h[k] = append([]string(nil), v...)
+			all = append(all, v...)
+			h[k] = all[len(all)-len(v) : len(all) : len(all)]
 		}
-		h["Idempotent-Replayed"] = []string{"true"}
+		all = append(all, "true")
+		h["Idempotent-Replayed"] = all[len(all)-1 : len(all) : len(all)]
 		status := replayStatus(res.Status)
 		if bodyAllowed(status) {
-			h["Content-Length"] = []string{strconv.Itoa(len(res.Body))}
+			all = append(all, strconv.Itoa(len(res.Body)))
+			h["Content-Length"] = all[len(all)-1 : len(all) : len(all)]
 		}
 		w.WriteHeader(status)
 		if len(res.Body) > 0 {
@@ -416,44 +436,6 @@ func (m *Middleware) acquireOnce(ctx context.Context, k Key, fp string) (Record,
 	return m.store.Acquire(ctx, k, fp, m.lease, m.retention)
 }
 
-func (m *Middleware) readBody(r *http.Request) ([]byte, error) {
-	if r.Body == nil || r.Body == http.NoBody {
-		return nil, nil
-	}
-	if r.ContentLength > m.maxBody {
-		return nil, m.tooLarge()
-	}
-	n := r.ContentLength
-	if n < 0 {
-		n = 512
-	}
-	buf := make([]byte, 0, n+1)
-	for {
-		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
-		}
-		k, err := r.Body.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+k]
-		if int64(len(buf)) > m.maxBody {
-			return nil, m.tooLarge()
-		}
-		if err == io.EOF {
-			return buf, nil
-		}
-		if err != nil {
-			var mbe *http.MaxBytesError
-			if stderrors.As(err, &mbe) {
-				return nil, m.tooLarge()
-			}
-			return nil, errUnreadable.WithCause(err)
-		}
-	}
-}
-
-func (m *Middleware) tooLarge() error {
-	return errTooLarge.WithMessage("the request body is larger than " + strconv.FormatInt(m.maxBody, 10) + " bytes")
-}
-
 // storeCtx returns the context of a completion or release: not cancelled
 // when the client goes away, since the client that goes away is the one
 // that will retry, and bounded by StoreTimeout. A MemoryStore never
@@ -480,38 +462,44 @@ func clip(s string) string {
 	return s
 }
 
-// call is the state of one request that holds a lease, allocated once.
+// call is the state of one request that holds a lease, allocated once:
+// the lease, the request the handler gets and the body it reads.
 type call struct {
-	m    *Middleware
-	info Info
+	lease
+	req  http.Request
 	body bodyReader
-	hb   heartbeat
 }
 
-// run executes the handler under the lease and records its outcome.
-func (c *call) run(w http.ResponseWriter, r *http.Request, next http.Handler) {
-	m := c.m
-	ctx, cancel := context.WithCancelCause(context.WithValue(r.Context(), infoKey{}, &c.info))
-	defer cancel(nil)
-	r2 := r.WithContext(ctx)
-	if r2.Body != nil && r2.Body != http.NoBody {
+// run executes the handler under the lease and records its outcome. bb
+// holds the request body, given back to its pool once the handler
+// returns.
+func (c *call) run(m *Middleware, w http.ResponseWriter, r *http.Request, next http.Handler, info Info, bb *bodyBuf) {
+	c.start(m, r.Context(), info)
+	defer c.ctx.cancel(nil)
+	c.req = *r.WithContext(&c.ctx)
+	r2 := &c.req
+	if bb != nil {
+		c.body.b = bb.b
 		r2.Body = &c.body
-		r2.ContentLength = int64(len(c.body.b))
+		r2.ContentLength = int64(len(bb.b))
 	}
-	c.hb.start(m, c.info.Key, c.info.Token, cancel)
 
 	cw, rw := capture.Get(w, capture.Tee, m.maxResponse)
 	defer capture.Put(cw)
 	panicked := true
 	defer func() {
 		if panicked {
-			c.hb.stop()
+			c.stop()
 			c.release(r)
 		}
 	}()
+	defer func() {
+		c.body.b = nil
+		putBody(bb)
+	}()
 	next.ServeHTTP(rw, r2)
 	panicked = false
-	c.hb.stop()
+	c.stop()
 
 	if cw.Hijacked() {
 		c.complete(r, &Response{Tombstone: TombstoneHijacked})
@@ -529,7 +517,7 @@ func (c *call) run(w http.ResponseWriter, r *http.Request, next http.Handler) {
 	case cw.Overflowed():
 		c.complete(r, &Response{Status: status, Tombstone: TombstoneTooLarge})
 	default:
-		res := &Response{Status: status, Header: m.replayHeader(w.Header())}
+		res := m.response(status, w.Header())
 		if cw.Body().Len() > 0 {
 			res.Body = cw.Body().Bytes()
 		}
@@ -537,30 +525,35 @@ func (c *call) run(w http.ResponseWriter, r *http.Request, next http.Handler) {
 	}
 }
 
-// replayHeader copies the replayable fields of h, with one allocation for
-// all the values. A handler sets few fields, so it walks h rather than the
-// allowlist.
-func (m *Middleware) replayHeader(h http.Header) http.Header {
-	names, values := 0, 0
+// responseBox is a Response with room for the values of its header
+// fields, so that a typical response is recorded with one allocation for
+// both.
+type responseBox struct {
+	res  Response
+	vals [4]string
+}
+
+// response returns the Response to record for a handler's status and
+// header: the replayable fields of h, copied. A handler sets few fields,
+// so it walks h rather than the allowlist.
+func (m *Middleware) response(status int, h http.Header) *Response {
+	box := &responseBox{res: Response{Status: status}}
+	var out http.Header
+	all := box.vals[:0]
 	for k, vs := range h {
-		if len(vs) > 0 && m.replay[k] {
-			names++
-			values += len(vs)
+		if len(vs) == 0 || !m.replay[k] {
+			continue
 		}
-	}
-	if names == 0 {
-		return nil
-	}
-	out := make(http.Header, names)
-	all := make([]string, 0, values)
-	for k, vs := range h {
-		if len(vs) > 0 && m.replay[k] {
-			n := len(all)
-			all = append(all, vs...)
-			out[k] = all[n:len(all):len(all)]
+		if out == nil {
+			out = make(http.Header, 4)
 		}
+		// Past the room in box, append moves on to a new array; the
+		// fields already copied keep theirs.
+		all = append(all, vs...)
+		out[k] = all[len(all)-len(vs) : len(all) : len(all)]
 	}
-	return out
+	box.res.Header = out
+	return &box.res
 }
 
 func (c *call) complete(r *http.Request, res *Response) {
@@ -586,20 +579,3 @@ func (c *call) release(r *http.Request) {
 		m.logStore(r.Context(), "release", c.info.Key, err)
 	}
 }
-
-// bodyReader gives the handler the request body the middleware read.
-type bodyReader struct {
-	b   []byte
-	off int
-}
-
-func (b *bodyReader) Read(p []byte) (int, error) {
-	if b.off >= len(b.b) {
-		return 0, io.EOF
-	}
-	n := copy(p, b.b[b.off:])
-	b.off += n
-	return n, nil
-}
-
-func (b *bodyReader) Close() error { return nil }

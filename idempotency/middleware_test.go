@@ -881,6 +881,36 @@ func TestContextInfo(t *testing.T) {
 	}
 }
 
+// TestHandlerContextEndsWithHandler: the handler's context carries the
+// Info while the handler runs and is cancelled once it returned, as a
+// context that work started by the handler may watch.
+func TestHandlerContextEndsWithHandler(t *testing.T) {
+	for _, waited := range []bool{false, true} {
+		var ctx context.Context
+		srv := newMiddleware(t, idempotency.Config{}).Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			ctx = r.Context()
+			if waited {
+				select {
+				case <-ctx.Done():
+					t.Error("context done while the handler runs")
+				default:
+				}
+			}
+			if ctx.Err() != nil {
+				t.Errorf("Err %v while the handler runs", ctx.Err())
+			}
+		}))
+		serve(srv, req("POST", "/", "k", "{}"))
+		if ctx.Err() != context.Canceled || context.Cause(ctx) != context.Canceled {
+			t.Errorf("waited %v: after the handler, Err %v and Cause %v, want context.Canceled", waited, ctx.Err(), context.Cause(ctx))
+		}
+		<-ctx.Done()
+		if _, ok := idempotency.FromContext(ctx); !ok {
+			t.Errorf("waited %v: Info gone", waited)
+		}
+	}
+}
+
 func TestRoutePattern(t *testing.T) {
 	m := newMiddleware(t, idempotency.Config{})
 	var n atomic.Int32

@@ -19,7 +19,8 @@ import (
 // address). A service that authenticates its callers should set
 // Config.Scope to the authenticated account or tenant instead.
 func DefaultScope(r *http.Request) (string, error) {
-	if a := r.Header.Get("Authorization"); a != "" {
+	if v := r.Header["Authorization"]; len(v) > 0 && v[0] != "" { // as Header.Get
+		a := v[0]
 		sum := sha256.Sum256([]byte(a))
 		var b [5 + 43]byte
 		copy(b[:], "auth:")

@@ -1,0 +1,185 @@
+package idempotency
+
+import (
+	"context"
+	stderrors "errors"
+	"sync"
+	"testing"
+	"time"
+)
+
+type ctxKey string
+
+// newLeaseCtx returns a leaseCtx under a parent carrying a value, and the
+// parent's cancel function.
+func newLeaseCtx() (*leaseCtx, context.CancelCauseFunc) {
+	parent, cancel := context.WithCancelCause(context.WithValue(context.Background(), ctxKey("k"), "v"))
+	return &leaseCtx{parent: parent, info: &Info{Key: Key{ID: "id"}}}, cancel
+}
+
+func closed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
+}
+
+// TestLeaseCtx checks that the handler's context behaves as one from
+// context.WithCancelCause would, whether or not anyone used it before it
+// was cancelled.
+func TestLeaseCtx(t *testing.T) {
+	errParent := stderrors.New("client went away")
+	tests := []struct {
+		name        string
+		waitFirst   bool  // call Done before the cancellations
+		lease       error // cause the lease cancels with, nil for none
+		end         bool  // the handler returned: cancel(nil)
+		parent      bool  // the request's context is cancelled first
+		parentAfter bool  // the request's context is cancelled last
+		wantErr     error
+		wantCause   error
+	}{
+		{name: "live", wantErr: nil, wantCause: nil},
+		{name: "live, waited on", waitFirst: true},
+		{name: "lease lost", lease: ErrLeaseLost, wantErr: context.Canceled, wantCause: ErrLeaseLost},
+		{name: "lease lost, waited on", waitFirst: true, lease: ErrLeaseLost, wantErr: context.Canceled, wantCause: ErrLeaseLost},
+		{name: "lease lost then ended", lease: ErrLeaseLost, end: true, wantErr: context.Canceled, wantCause: ErrLeaseLost},
+		{name: "ended", end: true, wantErr: context.Canceled, wantCause: context.Canceled},
+		{name: "ended, waited on", waitFirst: true, end: true, wantErr: context.Canceled, wantCause: context.Canceled},
+		{name: "parent", parent: true, wantErr: context.Canceled, wantCause: errParent},
+		{name: "parent, waited on", waitFirst: true, parent: true, wantErr: context.Canceled, wantCause: errParent},
+		{name: "lease lost then parent", lease: ErrLeaseLost, parentAfter: true, wantErr: context.Canceled, wantCause: ErrLeaseLost},
+		{name: "lease lost then parent, waited on", waitFirst: true, lease: ErrLeaseLost, parentAfter: true, wantErr: context.Canceled, wantCause: ErrLeaseLost},
+		{name: "ended then parent", end: true, parentAfter: true, wantErr: context.Canceled, wantCause: context.Canceled},
+		{name: "parent then lease lost", parent: true, lease: ErrLeaseLost, wantErr: context.Canceled, wantCause: errParent},
+		{name: "parent then lease lost, waited on", waitFirst: true, parent: true, lease: ErrLeaseLost, end: true, wantErr: context.Canceled, wantCause: errParent},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, cancelParent := newLeaseCtx()
+			var done <-chan struct{}
+			if tt.waitFirst {
+				done = c.Done()
+				if closed(done) {
+					t.Fatal("Done closed before any cancellation")
+				}
+			}
+			if tt.parent {
+				cancelParent(errParent)
+			}
+			if tt.lease != nil {
+				c.cancel(tt.lease)
+			}
+			if tt.end {
+				c.cancel(nil)
+			}
+			if tt.parentAfter {
+				cancelParent(errParent)
+			}
+			if got := c.Err(); got != tt.wantErr {
+				t.Errorf("Err = %v, want %v", got, tt.wantErr)
+			}
+			if got := context.Cause(c); got != tt.wantCause {
+				t.Errorf("Cause = %v, want %v", got, tt.wantCause)
+			}
+			if done == nil {
+				done = c.Done()
+			}
+			if closed(done) != (tt.wantErr != nil) || closed(c.Done()) != (tt.wantErr != nil) {
+				t.Errorf("Done closed %v, want %v", closed(done), tt.wantErr != nil)
+			}
+			if done != c.Done() {
+				t.Error("Done returned another channel")
+			}
+			if got := c.Value(ctxKey("k")); got != "v" {
+				t.Errorf("parent's value = %v, want v", got)
+			}
+			if info, ok := FromContext(c); !ok || info.ID != "id" {
+				t.Errorf("FromContext = %+v, %v", info, ok)
+			}
+		})
+	}
+}
+
+// TestLeaseCtxLazy: a context nobody waits on makes no cancelable context,
+// even once cancelled, until someone looks.
+func TestLeaseCtxLazy(t *testing.T) {
+	c, _ := newLeaseCtx()
+	c.Value(ctxKey("k"))
+	FromContext(c)
+	c.Err()
+	c.Deadline()
+	c.cancel(nil)
+	if c.ready.Load() {
+		t.Fatal("cancelable context made without anyone waiting")
+	}
+	if c.Err() != context.Canceled || !c.ready.Load() {
+		t.Fatal("Err after cancel did not report it")
+	}
+}
+
+// TestLeaseCtxChildren: contexts derived from the handler's context, made
+// before or after it was first waited on, are cancelled with it.
+func TestLeaseCtxChildren(t *testing.T) {
+	c, _ := newLeaseCtx()
+	child, cancel := context.WithTimeout(c, time.Hour)
+	defer cancel()
+	ran := make(chan struct{})
+	context.AfterFunc(c, func() { close(ran) })
+	detached := context.WithoutCancel(c)
+	c.cancel(ErrLeaseLost)
+	<-child.Done()
+	<-ran
+	if got := context.Cause(child); got != ErrLeaseLost {
+		t.Errorf("child's cause %v, want ErrLeaseLost", got)
+	}
+	if detached.Err() != nil {
+		t.Error("WithoutCancel child cancelled")
+	}
+	if _, ok := FromContext(detached); !ok {
+		t.Error("Info lost through WithoutCancel")
+	}
+	deadline := time.Now().Add(time.Minute)
+	p, pcancel := context.WithDeadline(context.Background(), deadline)
+	defer pcancel()
+	d, ok := (&leaseCtx{parent: p}).Deadline()
+	if !ok || !d.Equal(deadline) {
+		t.Errorf("Deadline = %v %v, want the parent's", d, ok)
+	}
+}
+
+// TestLeaseCtxConcurrent: waiting, reading and cancelling from many
+// goroutines at once (run with -race).
+func TestLeaseCtxConcurrent(t *testing.T) {
+	for i := 0; i < 50; i++ {
+		c, _ := newLeaseCtx()
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for g := 0; g < 4; g++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				switch g {
+				case 0:
+					<-c.Done()
+				case 1:
+					for c.Err() == nil {
+					}
+				case 2:
+					for context.Cause(c) == nil {
+					}
+				default:
+					c.cancel(ErrLeaseLost)
+				}
+			}()
+		}
+		close(start)
+		wg.Wait()
+		if context.Cause(c) != ErrLeaseLost {
+			t.Fatalf("cause %v, want ErrLeaseLost", context.Cause(c))
+		}
+	}
+}

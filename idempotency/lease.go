@@ -1,0 +1,191 @@
+package idempotency
+
+import (
+	"context"
+	stderrors "errors"
+	"log/slog"
+	"sync"
+	"time"
+)
+
+// lease is the lease a request holds on its key while its handler runs:
+// what its renewals need, the handler's context, and its place in the
+// queue of a renewer.
+type lease struct {
+	m    *Middleware
+	info Info
+	ctx  leaseCtx
+
+	// Guarded by r.mu.
+	r          *renewer
+	prev, next *lease
+	gen        uint64 // r.gen when the lease was queued
+	state      leaseState
+}
+
+type leaseState uint8
+
+const (
+	leaseQueued   leaseState = iota // in r's queue, waiting for its next renewal
+	leaseRenewing                   // out of the queue, a renewal under way
+	leaseStopped                    // the handler returned, or the lease was lost
+)
+
+// start makes l the lease of info, gives it the handler's context (parent
+// with info) and queues it for renewal.
+func (l *lease) start(m *Middleware, parent context.Context, info Info) {
+	l.m, l.info = m, info
+	l.ctx.parent, l.ctx.info = parent, &l.info
+	m.renewerOf(info.Token).add(l)
+}
+
+// stop ends the renewals. A renewal already under way may still finish;
+// that is harmless, since the store refuses it once the lease is
+// completed or released.
+func (l *lease) stop() {
+	r := l.r
+	r.mu.Lock()
+	if l.state == leaseQueued {
+		r.unlink(l)
+	}
+	l.state = leaseStopped
+	r.mu.Unlock()
+}
+
+// renew renews l once, then queues it again unless the handler returned or
+// the lease is lost. When the store says the lease is gone, it cancels
+// the handler's context with cause ErrLeaseLost, so work that checks its
+// context stops: another request now owns the key and this one's result
+// will be refused.
+func (l *lease) renew() {
+	m := l.m
+	ctx, cancel := context.WithTimeout(context.Background(), min(m.storeTimeout, m.renewEvery))
+	err := m.store.Renew(ctx, l.info.Key, l.info.Token, m.lease)
+	cancel()
+	lost := stderrors.Is(err, ErrLeaseLost)
+
+	r := l.r
+	r.mu.Lock()
+	if l.state == leaseStopped {
+		r.mu.Unlock()
+		return
+	}
+	if lost {
+		l.state = leaseStopped
+		l.ctx.cancel(ErrLeaseLost)
+	} else {
+		r.push(l)
+	}
+	r.mu.Unlock()
+	switch {
+	case lost:
+		m.logger.LogAttrs(context.Background(), slog.LevelWarn, "idempotency: lease lost while the handler ran",
+			slog.String("scope", clip(l.info.Scope)), slog.String("key", l.info.ID))
+	case err != nil:
+		m.logStore(context.Background(), "renew", l.info.Key, err)
+	}
+}
+
+// renewShards is the number of renewers of a Middleware. Every request
+// with a lease takes a renewer's lock twice; spreading them keeps
+// concurrent requests from contending on one lock.
+const (
+	renewShardBits = 3
+	renewShards    = 1 << renewShardBits
+)
+
+// renewTicks is how many ticks of its renewer a lease waits in the queue
+// between renewals: a renewal comes at most one renewal period (Lease/3)
+// after the lease was taken or last renewed, and seldom sooner than
+// (renewTicks-1)/renewTicks of one.
+const renewTicks = 4
+
+// renewer renews the leases of the requests whose handlers outlive a
+// renewal period. A lease joins the tail of its queue when taken and when
+// renewed, so the queue stays in order of age, counted in ticks of one
+// timer that runs only while the queue is not empty. A request whose
+// handler returns before its first renewal costs two short critical
+// sections and no timer or goroutine of its own; each renewal runs in a
+// goroutine of its own, so a slow store delays no other lease.
+type renewer struct {
+	m  *Middleware
+	mu sync.Mutex
+	// head is the oldest lease queued, tail the newest.
+	head, tail *lease
+	gen        uint64 // ticks so far
+	t          *time.Timer
+	armed      bool      // t will fire
+	armedAt    time.Time // when t was last armed from idle
+	armedGen   uint64    // gen then
+}
+
+// renewerOf returns the renewer of the lease with this token.
+func (m *Middleware) renewerOf(token uint64) *renewer {
+	// Fibonacci hashing: tokens that differ in any bits spread evenly.
+	return &m.renewers[(token*0x9e3779b97f4a7c15)>>(64-renewShardBits)]
+}
+
+func (r *renewer) add(l *lease) {
+	r.mu.Lock()
+	l.r = r
+	r.push(l)
+	r.mu.Unlock()
+}
+
+// push queues l at the tail and makes sure the timer runs. r.mu is held.
+func (r *renewer) push(l *lease) {
+	l.gen, l.state = r.gen, leaseQueued
+	l.prev, l.next = r.tail, nil
+	if r.tail != nil {
+		r.tail.next = l
+	} else {
+		r.head = l
+	}
+	r.tail = l
+	if !r.armed {
+		r.armed, r.armedAt, r.armedGen = true, time.Now(), r.gen
+		if r.t == nil {
+			r.t = time.AfterFunc(r.tick(), r.fire)
+		} else {
+			r.t.Reset(r.tick())
+		}
+	}
+}
+
+// unlink takes l out of the queue. r.mu is held.
+func (r *renewer) unlink(l *lease) {
+	if l.prev != nil {
+		l.prev.next = l.next
+	} else {
+		r.head = l.next
+	}
+	if l.next != nil {
+		l.next.prev = l.prev
+	} else {
+		r.tail = l.prev
+	}
+	l.prev, l.next = nil, nil
+}
+
+func (r *renewer) tick() time.Duration { return r.m.renewEvery / renewTicks }
+
+// fire renews the leases that have waited renewTicks ticks. Ticks are
+// counted from the time the timer was armed, so that a timer firing late
+// does not make the next ones late too.
+func (r *renewer) fire() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	tick := r.tick()
+	since := time.Since(r.armedAt)
+	r.gen = max(r.gen+1, r.armedGen+uint64(since/tick))
+	for l := r.head; l != nil && r.gen-l.gen >= renewTicks; l = r.head {
+		r.unlink(l)
+		l.state = leaseRenewing
+		go l.renew()
+	}
+	if r.head != nil {
+		r.t.Reset(tick - since%tick)
+	} else {
+		r.armed = false
+	}
+}
