@@ -8,6 +8,8 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+
+	"github.com/restwell/restwell/internal/httpsyntax"
 )
 
 // DefaultMaxBodyBytes is the body size limit DecodeJSON applies unless
@@ -182,7 +184,7 @@ func checkMediaType(h http.Header) *Error {
 	}
 	mt, params, _ := strings.Cut(ct, ";")
 	typ, sub, ok := strings.Cut(strings.TrimSpace(mt), "/")
-	if !ok || !isToken(typ) || !isToken(sub) ||
+	if !ok || !httpsyntax.IsToken(typ) || !httpsyntax.IsToken(sub) ||
 		!(strings.EqualFold(typ, "application") && strings.EqualFold(sub, "json") ||
 			len(sub) > len("+json") && strings.EqualFold(sub[len(sub)-len("+json"):], "+json")) {
 		return UnsupportedMediaType("the request body must be JSON" + send)
@@ -243,23 +245,6 @@ func nextParam(s string) (param, rest string) {
 		}
 	}
 	return s, ""
-}
-
-// isToken reports whether s is a non-empty RFC 9110 token.
-func isToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
-		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
-		default:
-			return false
-		}
-	}
-	return true
 }
 
 // readBody appends the body of r to buf, refusing more than limit bytes.

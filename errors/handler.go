@@ -7,6 +7,7 @@ import (
 	"runtime/debug"
 
 	"github.com/restwell/restwell/internal/capture"
+	"github.com/restwell/restwell/internal/logsafe"
 	"github.com/restwell/restwell/requestid"
 )
 
@@ -38,7 +39,7 @@ func (h Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rd.logger().LogAttrs(r.Context(), slog.LevelError, "handler failed after writing its response",
 			slog.String("error", err.Error()),
 			slog.String("request_id", requestid.FromContext(r.Context())),
-			slog.String("method", r.Method), slog.String("path", clip(r.URL.Path)))
+			slog.String("method", r.Method), slog.String("path", logsafe.Clip(r.URL.Path)))
 		return
 	}
 	Write(w, r, err)
@@ -79,7 +80,7 @@ func Recover(next http.Handler) http.Handler {
 				rendererFor(r).logger().LogAttrs(r.Context(), slog.LevelError, "panic after the response started",
 					slog.String("error", perr.Error()), slog.String("stack", string(perr.Stack)),
 					slog.String("request_id", requestid.FromContext(r.Context())),
-					slog.String("method", r.Method), slog.String("path", clip(r.URL.Path)))
+					slog.String("method", r.Method), slog.String("path", logsafe.Clip(r.URL.Path)))
 				panic(http.ErrAbortHandler)
 			}
 			Write(w, r, Internal(perr))

@@ -10,6 +10,8 @@ import (
 	"sync"
 
 	"github.com/google/uuid"
+
+	"github.com/restwell/restwell/internal/logsafe"
 	"github.com/restwell/restwell/requestid"
 )
 
@@ -178,18 +180,9 @@ func (rd *Renderer) logFailure(r *http.Request, e *Error, err error, reqID, inst
 	ctx := context.Background()
 	if r != nil {
 		ctx = r.Context()
-		attrs = append(attrs, slog.String("method", r.Method), slog.String("path", clip(r.URL.Path)))
+		attrs = append(attrs, slog.String("method", r.Method), slog.String("path", logsafe.Clip(r.URL.Path)))
 	}
 	rd.logger().LogAttrs(ctx, slog.LevelError, "request failed", attrs...)
-}
-
-// clip bounds a client-supplied value before it reaches a log.
-func clip(s string) string {
-	const max = 256
-	if len(s) > max {
-		return s[:max] + "..."
-	}
-	return s
 }
 
 const maxPooledBuffer = 64 << 10

@@ -1,6 +1,10 @@
 package etag
 
-import "iter"
+import (
+	"iter"
+
+	"github.com/restwell/restwell/internal/httpsyntax"
+)
 
 // Members yields the members of an If-Match or If-None-Match field, given
 // all its lines (r.Header["If-Match"]): each valid entity tag in wire form,
@@ -95,19 +99,10 @@ func present(lines []string) bool {
 func single(lines []string) (v string, ok bool) {
 	n := 0
 	for _, l := range lines {
-		if t := trimOWS(l); t != "" {
+		if t := httpsyntax.TrimOWS(l); t != "" {
 			v = t
 			n++
 		}
 	}
 	return v, n == 1
-}
-
-func trimOWS(s string) string {
-	i := skipOWS(s, 0)
-	j := len(s)
-	for j > i && (s[j-1] == ' ' || s[j-1] == '\t') {
-		j--
-	}
-	return s[i:j]
 }

@@ -13,6 +13,7 @@ import (
 
 	apierrors "github.com/restwell/restwell/errors"
 	"github.com/restwell/restwell/internal/capture"
+	"github.com/restwell/restwell/internal/httpsyntax"
 )
 
 // Config configures a Middleware. The zero Config tags GET and HEAD
@@ -437,7 +438,7 @@ func (st *state) answer(w http.ResponseWriter, res Result) {
 // lastModified returns the handler's Last-Modified, or the zero time.
 func lastModified(h http.Header) time.Time {
 	if v := h["Last-Modified"]; len(v) == 1 {
-		if t, ok := ParseDate(trimOWS(v[0])); ok {
+		if t, ok := ParseDate(httpsyntax.TrimOWS(v[0])); ok {
 			return t
 		}
 	}
@@ -446,7 +447,7 @@ func lastModified(h http.Header) time.Time {
 
 // parseLength parses a Content-Length value; -1 when it is not one.
 func parseLength(s string) int64 {
-	s = trimOWS(s)
+	s = httpsyntax.TrimOWS(s)
 	if s == "" || len(s) > 18 {
 		return -1
 	}
@@ -476,7 +477,7 @@ func hasDirective(lines []string, name string) bool {
 			if i := strings.IndexByte(d, '='); i >= 0 {
 				d = d[:i]
 			}
-			if strings.EqualFold(trimOWS(d), name) {
+			if strings.EqualFold(httpsyntax.TrimOWS(d), name) {
 				return true
 			}
 		}
@@ -493,5 +494,5 @@ func isEventStream(ct []string) bool {
 	if i := strings.IndexByte(t, ';'); i >= 0 {
 		t = t[:i]
 	}
-	return strings.EqualFold(trimOWS(t), "text/event-stream")
+	return strings.EqualFold(httpsyntax.TrimOWS(t), "text/event-stream")
 }

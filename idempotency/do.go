@@ -5,6 +5,8 @@ import (
 	stderrors "errors"
 	"fmt"
 	"log/slog"
+
+	"github.com/restwell/restwell/internal/logsafe"
 )
 
 // Do runs fn at most once for k and fingerprint among every caller that
@@ -85,7 +87,7 @@ func (m *Middleware) Do(ctx context.Context, k Key, fingerprint string, fn func(
 	if cerr != nil {
 		if stderrors.Is(cerr, ErrLeaseLost) {
 			m.logger.LogAttrs(ctx, slog.LevelWarn, "idempotency: completion refused, the lease was lost",
-				slog.String("scope", clip(k.Scope)), slog.String("key", k.ID))
+				slog.String("scope", logsafe.Clip(k.Scope)), slog.String("key", k.ID))
 		} else {
 			m.logStore(ctx, "complete", k, cerr)
 		}

@@ -1,6 +1,7 @@
 package idempotency
 
 import (
+	"github.com/restwell/restwell/internal/httpsyntax"
 	"github.com/restwell/restwell/internal/sfv"
 )
 
@@ -29,7 +30,7 @@ func ParseKey(v string) (string, error) {
 	if len(v) > 2*MaxKeyLen+64 {
 		return "", ErrKeyInvalid
 	}
-	v = trimOWS(v)
+	v = httpsyntax.TrimOWS(v)
 	var k string
 	if len(v) > 0 && v[0] == '"' {
 		it, err := sfv.ParseItem(v)
@@ -60,14 +61,4 @@ func validKey(k string) bool {
 		}
 	}
 	return true
-}
-
-func trimOWS(s string) string {
-	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t') {
-		s = s[1:]
-	}
-	for len(s) > 0 && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t') {
-		s = s[:len(s)-1]
-	}
-	return s
 }

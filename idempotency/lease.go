@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"sync"
 	"time"
+
+	"github.com/restwell/restwell/internal/logsafe"
 )
 
 // lease is the lease a request holds on its key while its handler runs:
@@ -80,7 +82,7 @@ func (l *lease) renew() {
 	switch {
 	case lost:
 		m.logger.LogAttrs(context.Background(), slog.LevelWarn, "idempotency: lease lost while the handler ran",
-			slog.String("scope", clip(l.info.Scope)), slog.String("key", l.info.ID))
+			slog.String("scope", logsafe.Clip(l.info.Scope)), slog.String("key", l.info.ID))
 	case err != nil:
 		m.logStore(context.Background(), "renew", l.info.Key, err)
 	}

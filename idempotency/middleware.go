@@ -11,6 +11,7 @@ import (
 
 	apierrors "github.com/restwell/restwell/errors"
 	"github.com/restwell/restwell/internal/capture"
+	"github.com/restwell/restwell/internal/logsafe"
 )
 
 // Config configures a Middleware. The zero Config is usable: an optional
@@ -449,17 +450,8 @@ func (m *Middleware) storeCtx(parent context.Context) (context.Context, context.
 
 func (m *Middleware) logStore(ctx context.Context, op string, k Key, err error) {
 	m.logger.LogAttrs(ctx, slog.LevelError, "idempotency: store failed",
-		slog.String("op", op), slog.String("scope", clip(k.Scope)), slog.String("key", k.ID),
+		slog.String("op", op), slog.String("scope", logsafe.Clip(k.Scope)), slog.String("key", k.ID),
 		slog.String("error", err.Error()))
-}
-
-// clip bounds a value a custom scope function may have taken from the
-// request before it reaches a log.
-func clip(s string) string {
-	if len(s) > 128 {
-		return s[:128] + "..."
-	}
-	return s
 }
 
 // call is the state of one request that holds a lease, allocated once:
@@ -564,7 +556,7 @@ func (c *call) complete(r *http.Request, res *Response) {
 	switch {
 	case stderrors.Is(err, ErrLeaseLost):
 		m.logger.LogAttrs(r.Context(), slog.LevelWarn, "idempotency: completion refused, the lease was lost",
-			slog.String("scope", clip(c.info.Scope)), slog.String("key", c.info.ID))
+			slog.String("scope", logsafe.Clip(c.info.Scope)), slog.String("key", c.info.ID))
 	case err != nil:
 		m.logStore(r.Context(), "complete", c.info.Key, err)
 	}

@@ -7,6 +7,8 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+
+	"github.com/restwell/restwell/internal/httpsyntax"
 )
 
 // ProxyHeader names the request header trusted proxies record the client
@@ -257,7 +259,7 @@ func HeaderKey(name string) KeyFunc {
 		if len(v) != 1 {
 			return "", &keyHeaderError{name, len(v)}
 		}
-		s := trimOWS(v[0])
+		s := httpsyntax.TrimOWS(v[0])
 		if s == "" || len(s) > 256 {
 			return "", &keyHeaderError{name, 1}
 		}

@@ -3,6 +3,8 @@ package ratelimit
 import (
 	"net/netip"
 	"strings"
+
+	"github.com/restwell/restwell/internal/httpsyntax"
 )
 
 // hops walks the hops a proxy header lists, from the right: the last
@@ -38,7 +40,7 @@ func (h *hops) next() (string, bool) {
 			elem = h.s[i+1:]
 			h.s = h.s[:max(i, 0)]
 		}
-		elem = trimOWS(elem)
+		elem = httpsyntax.TrimOWS(elem)
 		if elem == "" {
 			continue // empty list elements are allowed and ignored
 		}
@@ -91,8 +93,8 @@ func forwardedFor(elem string) (string, bool) {
 		if eq <= 0 {
 			return "", false
 		}
-		name := trimOWS(elem[:eq])
-		if !isToken(name) {
+		name := httpsyntax.TrimOWS(elem[:eq])
+		if !httpsyntax.IsToken(name) {
 			return "", false
 		}
 		rest := elem[eq+1:]
@@ -113,7 +115,7 @@ func forwardedFor(elem string) (string, bool) {
 			v, rest = rest[1:j], rest[j+1:]
 		} else {
 			j := 0
-			for j < len(rest) && isTChar(rest[j]) {
+			for j < len(rest) && httpsyntax.IsTChar(rest[j]) {
 				j++
 			}
 			if j == 0 {
@@ -130,14 +132,14 @@ func forwardedFor(elem string) (string, bool) {
 				val = ""
 			}
 		}
-		rest = trimOWS(rest)
+		rest = httpsyntax.TrimOWS(rest)
 		if rest == "" {
 			break
 		}
 		if rest[0] != ';' {
 			return "", false
 		}
-		elem = trimOWS(rest[1:])
+		elem = httpsyntax.TrimOWS(rest[1:])
 	}
 	return val, found && val != ""
 }
@@ -204,40 +206,6 @@ func validPort(s string) bool {
 	return true
 }
 
-func trimOWS(s string) string {
-	for s != "" && (s[0] == ' ' || s[0] == '\t') {
-		s = s[1:]
-	}
-	for s != "" && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t') {
-		s = s[:len(s)-1]
-	}
-	return s
-}
-
 func isAlnum(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
-}
-
-// isTChar reports whether c is an RFC 9110 tchar.
-func isTChar(c byte) bool {
-	if isAlnum(c) {
-		return true
-	}
-	switch c {
-	case '!', '#', '$', '%', '&', '\'', '*', '+', '-', '.', '^', '_', '`', '|', '~':
-		return true
-	}
-	return false
-}
-
-func isToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if !isTChar(s[i]) {
-			return false
-		}
-	}
-	return true
 }

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/restwell/restwell/internal/httpsyntax"
 )
 
 func TestPolicy(t *testing.T) {
@@ -82,7 +84,7 @@ func TestParseNode(t *testing.T) {
 			t.Errorf("parseNode(%q) = %q, %v; want %q", in, text, ok, want)
 		}
 	}
-	if isToken("") || !isToken("for") || isToken("a b") {
+	if httpsyntax.IsToken("") || !httpsyntax.IsToken("for") || httpsyntax.IsToken("a b") {
 		t.Error("isToken")
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"net/textproto"
 
 	"github.com/google/uuid"
+
+	"github.com/restwell/restwell/internal/httpsyntax"
 )
 
 // DefaultHeader is the header the middleware reads and writes unless
@@ -47,7 +49,7 @@ func New(cfg Config) (*Middleware, error) {
 	if h == "" {
 		h = DefaultHeader
 	}
-	if !validHeaderName(h) {
+	if !httpsyntax.IsToken(h) {
 		return nil, errors.New("requestid: invalid header name")
 	}
 	return &Middleware{header: textproto.CanonicalMIMEHeaderKey(h), ignore: cfg.IgnoreIncoming, generate: cfg.Generate}, nil
@@ -126,17 +128,4 @@ func NewContext(ctx context.Context, id string) context.Context {
 func FromContext(ctx context.Context) string {
 	id, _ := ctx.Value(ctxKey{}).(string)
 	return id
-}
-
-func validHeaderName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.' || c == '!' || c == '#' || c == '$' || c == '%' || c == '&' || c == '\'' || c == '*' || c == '+' || c == '^' || c == '`' || c == '|' || c == '~') {
-			return false
-		}
-	}
-	return true
 }

@@ -1,6 +1,10 @@
 package versioning
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/restwell/restwell/internal/httpsyntax"
+)
 
 // mediaRange is one element of an Accept header, as far as versioning
 // cares.
@@ -162,7 +166,7 @@ func (v *Versioner) vendorVersion(seg string) (name string, ok bool) {
 // token returns the RFC 9110 token at the start of s and the rest.
 func token(s string) (string, string) {
 	i := 0
-	for i < len(s) && isTChar(s[i]) {
+	for i < len(s) && httpsyntax.IsTChar(s[i]) {
 		i++
 	}
 	return s[:i], s[i:]
@@ -234,18 +238,6 @@ func parseQ(s string) (int, bool) {
 
 func hasSuffixFold(s, suffix string) bool {
 	return len(s) >= len(suffix) && strings.EqualFold(s[len(s)-len(suffix):], suffix)
-}
-
-// isTChar reports whether c is an RFC 9110 tchar.
-func isTChar(c byte) bool {
-	if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || isDigit(c) {
-		return true
-	}
-	switch c {
-	case '!', '#', '$', '%', '&', '\'', '*', '+', '-', '.', '^', '_', '`', '|', '~':
-		return true
-	}
-	return false
 }
 
 // isQDText reports whether c may appear unescaped in a quoted-string.

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	apierrors "github.com/restwell/restwell/errors"
+	"github.com/restwell/restwell/internal/httpsyntax"
 )
 
 func TestAccept(t *testing.T) {
@@ -221,13 +222,13 @@ func FuzzHeaderVersion(f *testing.F) {
 			if echo != "" {
 				t.Fatalf("header %q path %q: refused but echoed %q", val, path, echo)
 			}
-			if w.Code == 400 && v.lookup(trimOWS(val)) != nil {
+			if w.Code == 400 && v.lookup(httpsyntax.TrimOWS(val)) != nil {
 				t.Fatalf("header %q: a registered version refused", val)
 			}
 		default:
 			t.Fatalf("header %q path %q: status %d", val, path, w.Code)
 		}
-		if name := trimOWS(val); name != "" && w.Code == 204 && echo != name && !strings.HasPrefix(path, "/v") {
+		if name := httpsyntax.TrimOWS(val); name != "" && w.Code == 204 && echo != name && !strings.HasPrefix(path, "/v") {
 			t.Fatalf("header %q path %q: served %q", val, path, echo)
 		}
 	})

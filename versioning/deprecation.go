@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/restwell/restwell/internal/httpsyntax"
 	"github.com/restwell/restwell/internal/sfv"
 )
 
@@ -117,7 +118,7 @@ func containsLink(v, link string) bool {
 		if before := trimOWSRight(v[:i]); before != "" && before[len(before)-1] != ',' {
 			continue
 		}
-		if after := trimOWS(v[i+len(link):]); after != "" && after[0] != ',' {
+		if after := httpsyntax.TrimOWS(v[i+len(link):]); after != "" && after[0] != ',' {
 			continue
 		}
 		return true
@@ -203,8 +204,6 @@ func quote(s string) string {
 	}
 	return `"` + s + `"`
 }
-
-func trimOWS(s string) string { return trimOWSRight(trimOWSLeft(s)) }
 
 func trimOWSLeft(s string) string {
 	for s != "" && (s[0] == ' ' || s[0] == '\t') {

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	apierrors "github.com/restwell/restwell/errors"
+	"github.com/restwell/restwell/internal/httpsyntax"
 )
 
 // Result is the outcome of negotiation.
@@ -63,7 +64,7 @@ func (v *Versioner) negotiate(r *http.Request) (ver *version, src Source, end in
 				return nil, s, 0, failure{kind: failSeveral, src: s}
 			}
 			if len(vals) == 1 {
-				if name := trimOWS(vals[0]); name != "" {
+				if name := httpsyntax.TrimOWS(vals[0]); name != "" {
 					if ver = v.lookup(name); ver == nil {
 						return nil, s, 0, failure{kind: failUnsupported, src: s, requested: name}
 					}

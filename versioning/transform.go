@@ -12,6 +12,8 @@ import (
 
 	apierrors "github.com/restwell/restwell/errors"
 	"github.com/restwell/restwell/internal/capture"
+	"github.com/restwell/restwell/internal/httpsyntax"
+	"github.com/restwell/restwell/internal/logsafe"
 )
 
 // errNotJSON marks a body that is not one JSON value; the middleware then
@@ -234,7 +236,7 @@ func isJSONType(ct string, problem bool) bool {
 	if i := strings.IndexByte(ct, ';'); i >= 0 {
 		ct = ct[:i]
 	}
-	ct = trimOWS(ct)
+	ct = httpsyntax.TrimOWS(ct)
 	const app = "application/"
 	if len(ct) <= len(app) || !strings.EqualFold(ct[:len(app)], app) {
 		return false
@@ -315,7 +317,7 @@ func (v *Versioner) sendConverted(w http.ResponseWriter, r *http.Request, cw *ca
 	switch {
 	case errors.Is(err, errNotJSON):
 		v.log.LogAttrs(r.Context(), slog.LevelWarn, "versioning: response declared as JSON is not JSON; sent unconverted",
-			slog.String("version", ver.Name), slog.String("method", r.Method), slog.String("path", clip(r.URL.Path)))
+			slog.String("version", ver.Name), slog.String("method", r.Method), slog.String("path", logsafe.Clip(r.URL.Path)))
 		out = body
 	case err != nil:
 		v.errh(w, r, apierrors.Internal(err))
@@ -325,13 +327,4 @@ func (v *Versioner) sendConverted(w http.ResponseWriter, r *http.Request, cw *ca
 	}
 	w.WriteHeader(status)
 	_, _ = w.Write(out) // a failed write means the client is gone
-}
-
-// clip bounds a client-supplied value before it reaches a log.
-func clip(s string) string {
-	const max = 256
-	if len(s) > max {
-		return s[:max] + "..."
-	}
-	return s
 }

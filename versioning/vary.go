@@ -3,6 +3,8 @@ package versioning
 import (
 	"net/http"
 	"strings"
+
+	"github.com/restwell/restwell/internal/httpsyntax"
 )
 
 // setVary makes the Vary field name every request header the version may
@@ -50,7 +52,7 @@ func hasToken(vals []string, tok string) bool {
 			} else {
 				elem, s = s, ""
 			}
-			elem = trimOWS(elem)
+			elem = httpsyntax.TrimOWS(elem)
 			if elem == "*" || strings.EqualFold(elem, tok) {
 				return true
 			}

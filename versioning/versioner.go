@@ -10,6 +10,7 @@ import (
 
 	apierrors "github.com/restwell/restwell/errors"
 	"github.com/restwell/restwell/internal/capture"
+	"github.com/restwell/restwell/internal/logsafe"
 )
 
 // Config configures a Versioner. Only Versions is required; every other
@@ -483,7 +484,7 @@ func (v *Versioner) serveFull(w http.ResponseWriter, r, r2 *http.Request, c *vct
 		v.sendConverted(w, r2, cw, ver)
 	case s.held && (cw.Overflowed() || cw.Flushed()):
 		v.log.LogAttrs(r2.Context(), slog.LevelError, "versioning: response sent unconverted: it was flushed or outgrew MaxResponseBytes",
-			slog.String("version", ver.Name), slog.String("method", r2.Method), slog.String("path", clip(r2.URL.Path)))
+			slog.String("version", ver.Name), slog.String("method", r2.Method), slog.String("path", logsafe.Clip(r2.URL.Path)))
 	}
 	capture.Put(cw)
 }

@@ -3,6 +3,8 @@ package sfv
 import (
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/restwell/restwell/internal/httpsyntax"
 )
 
 // ValidString reports whether s can be serialised as an sf-string: only
@@ -35,7 +37,7 @@ func ValidToken(s string) bool {
 		return false
 	}
 	for i := 1; i < len(s); i++ {
-		if !(isTChar(s[i]) || s[i] == ':' || s[i] == '/') {
+		if !(httpsyntax.IsTChar(s[i]) || s[i] == ':' || s[i] == '/') {
 			return false
 		}
 	}

@@ -10,6 +10,8 @@ import (
 	"encoding/base64"
 	"errors"
 	"strconv"
+
+	"github.com/restwell/restwell/internal/httpsyntax"
 )
 
 // Token is a Structured Field token (RFC 9651 §3.3.4), kept apart from
@@ -398,7 +400,7 @@ func (p *parser) strSlow(start int) (string, error) {
 func (p *parser) token() Token {
 	start := p.off
 	p.off++
-	for p.off < len(p.s) && (isTChar(p.s[p.off]) || p.s[p.off] == ':' || p.s[p.off] == '/') {
+	for p.off < len(p.s) && (httpsyntax.IsTChar(p.s[p.off]) || p.s[p.off] == ':' || p.s[p.off] == '/') {
 		p.off++
 	}
 	return Token(p.s[start:p.off])
@@ -488,16 +490,4 @@ func isAlpha(c byte) bool   { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z
 func isLCAlpha(c byte) bool { return c >= 'a' && c <= 'z' }
 func isKeyChar(c byte) bool {
 	return isLCAlpha(c) || isDigit(c) || c == '_' || c == '-' || c == '.' || c == '*'
-}
-
-// isTChar reports whether c is an RFC 9110 tchar.
-func isTChar(c byte) bool {
-	if isAlpha(c) || isDigit(c) {
-		return true
-	}
-	switch c {
-	case '!', '#', '$', '%', '&', '\'', '*', '+', '-', '.', '^', '_', '`', '|', '~':
-		return true
-	}
-	return false
 }
