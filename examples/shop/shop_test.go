@@ -55,7 +55,7 @@ func (b *syncBuffer) String() string {
 
 // testConfig is a Config for tests: generous limits, a fixed cursor key,
 // a database file in a fresh directory.
-func testConfig(t *testing.T) Config {
+func testConfig(t testing.TB) Config {
 	return Config{
 		DB:         filepath.Join(t.TempDir(), "shop.db"),
 		Rate:       ratelimit.Policy{Name: "default", Limit: 1_000_000, Window: time.Minute},
@@ -63,6 +63,8 @@ func testConfig(t *testing.T) Config {
 		CursorKeys: [][]byte{testKey},
 	}
 }
+
+func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
 // newTestShop starts a shop with testConfig changed by mod.
 func newTestShop(t *testing.T, mod func(*Config)) *testShop {
