@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"io"
 	"log/slog"
 	"net/http"
 	"time"
@@ -16,15 +15,19 @@ import (
 const maxLoggedPath = 256
 
 // accessLog writes one log record per request, once it is answered:
-// method, path, status, duration, bytes written and request id. The path
-// is the escaped path the client sent (no control characters reach the
-// log), cut to maxLoggedPath bytes. A request whose handler panics past
-// Recover (an aborted response) is logged with status 0 before the panic
-// goes on.
+// method, path, status, duration and request id. The path is the escaped
+// path the client sent (no control characters reach the log), cut to
+// maxLoggedPath bytes. A request whose handler panics past Recover (an
+// aborted response) is logged with status 0 before the panic goes on.
+//
+// The response writer is wrapped with httpsnoop, which keeps every
+// optional interface (Flusher, Hijacker, ReaderFrom) of the writer it
+// wraps, and only WriteHeader is intercepted: a handler that writes
+// without calling it sends 200.
 func accessLog(log *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		status, written := 0, int64(0)
+		status, done := 0, false
 		ww := httpsnoop.Wrap(w, httpsnoop.Hooks{
 			WriteHeader: func(next httpsnoop.WriteHeaderFunc) httpsnoop.WriteHeaderFunc {
 				return func(code int) {
@@ -34,30 +37,13 @@ func accessLog(log *slog.Logger, next http.Handler) http.Handler {
 					next(code)
 				}
 			},
-			Write: func(next httpsnoop.WriteFunc) httpsnoop.WriteFunc {
-				return func(b []byte) (int, error) {
-					if status == 0 {
-						status = http.StatusOK
-					}
-					n, err := next(b)
-					written += int64(n)
-					return n, err
-				}
-			},
-			ReadFrom: func(next httpsnoop.ReadFromFunc) httpsnoop.ReadFromFunc {
-				return func(src io.Reader) (int64, error) {
-					if status == 0 {
-						status = http.StatusOK
-					}
-					n, err := next(src)
-					written += n
-					return n, err
-				}
-			},
 		})
 		defer func() {
+			if done && status == 0 {
+				status = http.StatusOK
+			}
 			level := slog.LevelInfo
-			if status >= 500 {
+			if status >= 500 || status == 0 {
 				level = slog.LevelError
 			}
 			path := r.URL.EscapedPath()
@@ -69,13 +55,10 @@ func accessLog(log *slog.Logger, next http.Handler) http.Handler {
 				slog.String("path", path),
 				slog.Int("status", status),
 				slog.Duration("duration", time.Since(start)),
-				slog.Int64("bytes", written),
 				slog.String("request_id", requestid.FromContext(r.Context())),
 			)
 		}()
 		next.ServeHTTP(ww, r)
-		if status == 0 {
-			status = http.StatusOK // the handler wrote nothing: net/http sends 200
-		}
+		done = true
 	})
 }

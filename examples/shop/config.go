@@ -26,6 +26,7 @@ type options struct {
 	cursorRandom   bool // no secret given: a random one for this process
 	corsOrigins    []string
 	logJSON        bool
+	bare           bool
 }
 
 // envFlag describes one flag and the environment variable that sets its
@@ -44,6 +45,7 @@ var flagSet = []envFlag{
 	{"cursor-secret", "SHOP_CURSOR_SECRET", "", "comma-separated secrets (32+ bytes each; the first signs) for pagination cursors, the same on every replica; empty means random per process"},
 	{"cors-origins", "SHOP_CORS_ORIGINS", "", "comma-separated origins browsers may call the API from (https://app.example.com); empty allows none"},
 	{"log-format", "SHOP_LOG_FORMAT", "text", `log format, "text" or "json"`},
+	{"bare", "SHOP_BARE", "false", "for the load benchmark (examples/loadtest) only: serve GET /api/v2/items and /api/v2/items/{id} with no middleware at all"},
 }
 
 // parseOptions reads args, with defaults from getenv.
@@ -98,6 +100,13 @@ func parseOptions(args []string, getenv func(string) string, stderr io.Writer) (
 		o.logJSON = true
 	default:
 		return o, fmt.Errorf("-log-format: %q is neither text nor json", *vals["log-format"])
+	}
+	switch *vals["bare"] {
+	case "false":
+	case "true":
+		o.bare = true
+	default:
+		return o, fmt.Errorf("-bare: %q is neither true nor false", *vals["bare"])
 	}
 	return o, nil
 }

@@ -19,6 +19,7 @@
 //	-cursor-secret    SHOP_CURSOR_SECRET    pagination cursor keys, 32+ bytes (random per process)
 //	-cors-origins     SHOP_CORS_ORIGINS     origins browsers may call from (none)
 //	-log-format       SHOP_LOG_FORMAT       text or json (text)
+//	-bare             SHOP_BARE             for examples/loadtest only: the item reads with no middleware
 //
 // Several replicas behind a load balancer share one database file (or,
 // copying this service, one database server), one Redis (-redis) and one
@@ -71,14 +72,21 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	var lh slog.Handler = slog.NewTextHandler(stderr, nil)
+	// Log records are buffered and written every 100ms (logWriter).
+	lw := newLogWriter(stderr)
+	defer lw.Close()
+	var lh slog.Handler = slog.NewTextHandler(lw, nil)
 	if o.logJSON {
-		lh = slog.NewJSONHandler(stderr, nil)
+		lh = slog.NewJSONHandler(lw, nil)
 	}
 	logger := slog.New(lh)
 	if o.cursorRandom {
 		logger.Warn("no -cursor-secret (SHOP_CURSOR_SECRET) set: cursors are signed with a random key, " +
 			"so they will not survive a restart nor work on another replica")
+	}
+
+	if o.bare {
+		logger.Warn("-bare: serving the item reads with no middleware, for the load benchmark only")
 	}
 
 	var rdb redis.UniversalClient
@@ -103,6 +111,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		CursorKeys:     o.cursorKeys,
 		CORSOrigins:    o.corsOrigins,
 		Logger:         logger,
+		Bare:           o.bare,
 	})
 	if err != nil {
 		return err

@@ -116,9 +116,6 @@ func TestRunDrainsOnShutdown(t *testing.T) {
 	if !strings.Contains(out, base) || !strings.Contains(out, "curl -i "+base+"/healthz") || !strings.Contains(out, base+"/api/v2/items") {
 		t.Errorf("banner %q lacks the address and curl lines", out)
 	}
-	if !strings.Contains(stderr.String(), "cursor") {
-		t.Errorf("no warning about the random cursor secret in %q", stderr.String())
-	}
 
 	pr, pw := io.Pipe()
 	req, _ := http.NewRequest("POST", base+"/api/v2/items", pr)
@@ -153,6 +150,9 @@ func TestRunDrainsOnShutdown(t *testing.T) {
 	}
 	if _, err := http.Get(base + "/healthz"); err == nil {
 		t.Error("still serving after shutdown")
+	}
+	if !strings.Contains(stderr.String(), "cursor") {
+		t.Errorf("no warning about the random cursor secret in %q", stderr.String())
 	}
 	if !strings.Contains(stderr.String(), "draining") {
 		t.Errorf("no shutdown record in %q", stderr.String())

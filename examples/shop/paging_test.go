@@ -82,9 +82,13 @@ func TestPagingEveryItemOnce(t *testing.T) {
 	sorts := map[string]func(a, b Item) int{
 		"created_at":  func(a, b Item) int { return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), cmp.Compare(a.ID, b.ID)) },
 		"-created_at": func(a, b Item) int { return cmp.Or(b.CreatedAt.Compare(a.CreatedAt), cmp.Compare(b.ID, a.ID)) },
-		"price":       func(a, b Item) int { return cmp.Or(cmp.Compare(a.Price.Amount, b.Price.Amount), cmp.Compare(a.ID, b.ID)) },
-		"-price":      func(a, b Item) int { return cmp.Or(cmp.Compare(b.Price.Amount, a.Price.Amount), cmp.Compare(b.ID, a.ID)) },
-		"name":        func(a, b Item) int { return cmp.Or(strings.Compare(a.Name, b.Name), cmp.Compare(a.ID, b.ID)) },
+		"price": func(a, b Item) int {
+			return cmp.Or(cmp.Compare(a.Price.Amount, b.Price.Amount), cmp.Compare(a.ID, b.ID))
+		},
+		"-price": func(a, b Item) int {
+			return cmp.Or(cmp.Compare(b.Price.Amount, a.Price.Amount), cmp.Compare(b.ID, a.ID))
+		},
+		"name": func(a, b Item) int { return cmp.Or(strings.Compare(a.Name, b.Name), cmp.Compare(a.ID, b.ID)) },
 	}
 	var walks sync.WaitGroup
 	for sort, less := range sorts {

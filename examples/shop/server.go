@@ -57,7 +57,7 @@ type Config struct {
 	// Now is the clock cursors are issued and expired by. Nil means
 	// time.Now.
 	Now func() time.Time
-	// Bare serves the item reads with the bare handlers and none of the
+	// Bare serves the item reads with their handlers and none of the
 	// middleware, for measuring what the middleware costs. Only
 	// GET /api/v2/items and GET /api/v2/items/{id} are served then.
 	Bare bool
@@ -159,7 +159,6 @@ func NewServer(ctx context.Context, cfg Config) (*Server, error) {
 		RequireCondition: func(r *http.Request) bool {
 			return r.Method == http.MethodPut || r.Method == http.MethodPatch
 		},
-		CacheControl: etag.PrivateNoCache,
 	}); err != nil {
 		return nil, err
 	}
@@ -307,7 +306,9 @@ func (s *Server) routes() []route {
 			{"GET /api/v2/items/{id}", h(s.getItem)},
 		}
 	}
-	item := func(f func(http.ResponseWriter, *http.Request) error) http.Handler {
+	// Writes to an item go through the etag middleware, which checks
+	// If-Match against itemValidators before the handler runs.
+	write := func(f func(http.ResponseWriter, *http.Request) error) http.Handler {
 		return withItemHolder(s.tags.Handler(h(f)))
 	}
 	return []route{
@@ -317,10 +318,10 @@ func (s *Server) routes() []route {
 
 		{"GET /api/v2/items", h(s.listItems)},
 		{"POST /api/v2/items", h(s.createItem)},
-		{"GET /api/v2/items/{id}", item(s.getItem)},
-		{"PUT /api/v2/items/{id}", item(s.putItem)},
-		{"PATCH /api/v2/items/{id}", item(s.patchItem)},
-		{"DELETE /api/v2/items/{id}", item(s.deleteItem)},
+		{"GET /api/v2/items/{id}", h(s.getItem)},
+		{"PUT /api/v2/items/{id}", write(s.putItem)},
+		{"PATCH /api/v2/items/{id}", write(s.patchItem)},
+		{"DELETE /api/v2/items/{id}", write(s.deleteItem)},
 
 		{"GET /api/v2/orders", h(s.listOrders)},
 		{"POST /api/v2/orders", s.limitOrders(s.idem.Require(h(s.createOrder)))},
