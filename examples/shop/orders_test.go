@@ -287,7 +287,7 @@ func TestOrderClientGoesAway(t *testing.T) {
 	// The handler finishes on its own; the retry may find it in progress
 	// for a moment.
 	var r *response
-	for range 100 {
+	for range 500 {
 		r = s.do("POST", "/api/v2/orders", body, "Idempotency-Key", "hangup-1")
 		if r.status != http.StatusConflict {
 			break
