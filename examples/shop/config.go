@@ -45,8 +45,11 @@ var flagSet = []envFlag{
 	{"cursor-secret", "SHOP_CURSOR_SECRET", "", "comma-separated secrets (32+ bytes each; the first signs) for pagination cursors, the same on every replica; empty means random per process"},
 	{"cors-origins", "SHOP_CORS_ORIGINS", "", "comma-separated origins browsers may call the API from (https://app.example.com); empty allows none"},
 	{"log-format", "SHOP_LOG_FORMAT", "text", `log format, "text" or "json"`},
-	{"bare", "SHOP_BARE", "false", "for the load benchmark (examples/loadtest) only: serve GET /api/v2/items and /api/v2/items/{id} with no middleware at all"},
 }
+
+// bareFlag is the one boolean flag.
+var bareFlag = envFlag{"bare", "SHOP_BARE", "false",
+	"for the load benchmark (examples/loadtest) only: serve GET /api/v2/items and /api/v2/items/{id} with no middleware at all"}
 
 // parseOptions reads args, with defaults from getenv.
 func parseOptions(args []string, getenv func(string) string, stderr io.Writer) (options, error) {
@@ -60,6 +63,15 @@ func parseOptions(args []string, getenv func(string) string, stderr io.Writer) (
 		}
 		vals[f.name] = fs.String(f.name, def, f.usage+" (env "+f.env+")")
 	}
+	bareDef := false
+	if v := getenv(bareFlag.env); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return options{}, fmt.Errorf("%s: %q is not a boolean", bareFlag.env, v)
+		}
+		bareDef = b
+	}
+	bare := fs.Bool(bareFlag.name, bareDef, bareFlag.usage+" (env "+bareFlag.env+")")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: shop [flags]\n\nThe example service of restwell. Flags:\n\n")
 		fs.PrintDefaults()
@@ -101,13 +113,7 @@ func parseOptions(args []string, getenv func(string) string, stderr io.Writer) (
 	default:
 		return o, fmt.Errorf("-log-format: %q is neither text nor json", *vals["log-format"])
 	}
-	switch *vals["bare"] {
-	case "false":
-	case "true":
-		o.bare = true
-	default:
-		return o, fmt.Errorf("-bare: %q is neither true nor false", *vals["bare"])
-	}
+	o.bare = *bare
 	return o, nil
 }
 

@@ -78,7 +78,11 @@ func TestParseOptions(t *testing.T) {
 		t.Errorf("flags over env: %+v, %v", o, err)
 	}
 
+	if o, err := parseOptions([]string{"-bare"}, func(string) string { return "" }, io.Discard); err != nil || !o.bare {
+		t.Errorf("-bare: %+v, %v", o, err)
+	}
 	for _, args := range [][]string{
+		{"-bare=maybe"},
 		{"-rate", "fast"}, {"-order-rate", "0/s"}, {"-cursor-secret", "short"}, {"-log-format", "xml"}, {"extra"}, {"-nope"},
 	} {
 		if _, err := parseOptions(args, func(string) string { return "" }, io.Discard); err == nil {
