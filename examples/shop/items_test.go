@@ -206,6 +206,13 @@ func TestPatchItem(t *testing.T) {
 	if d := v.details(t); len(d["name"]) != 1 || len(d["price.currency"]) != 1 {
 		t.Errorf("details %v, want name and price.currency", d)
 	}
+	for _, amount := range []string{"1e2", "100.0", "1.5", "-1", `"7"`} {
+		r := s.do("PATCH", path, `{"price":{"amount":`+amount+`}}`, "Content-Type", mergePatchType, "If-Match", tag)
+		wantError(t, "amount "+amount, r, 422, "validation_failed")
+		if d := r.details(t); len(d["price.amount"]) == 0 {
+			t.Errorf("amount %s: details %v", amount, d)
+		}
+	}
 	if g := s.do("GET", path, ""); g.header.Get("ETag") != tag {
 		t.Fatalf("refused PATCHes changed the item")
 	}

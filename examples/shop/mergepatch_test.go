@@ -122,6 +122,7 @@ func FuzzItemWrites(f *testing.F) {
 	f.Add(`{"price":1e400}`, "application/json", true)
 	f.Add(`{"name":"\u0000","price":{"amount":0,"currency":"KRW"}}`, "application/json; charset=utf-8", false)
 	f.Add(`[]`, "application/json", true)
+	f.Add(`{"price":{"amount":1e2}}`, "application/merge-patch+json", true)
 	s := newFuzzShop(f)
 	create := httptest.NewRequest("POST", "/api/v2/items", strings.NewReader(`{"name":"seed","price":{"amount":1,"currency":"USD"}}`))
 	create.Header.Set("Content-Type", "application/json")
