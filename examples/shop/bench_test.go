@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Benchmarks of the item reads in-process (no network), with the full
@@ -19,6 +20,7 @@ func BenchmarkItemReads(b *testing.B) {
 	for _, bare := range []bool{true, false} {
 		cfg := testConfig(b)
 		cfg.Bare = bare
+		cfg.Rate.Limit, cfg.Rate.Window = 1e9, time.Second // decides every request, refuses none
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 		s, err := NewServer(b.Context(), cfg)
 		if err != nil {
@@ -76,4 +78,39 @@ func (w *discardWriter) Write(b []byte) (int, error) {
 		w.code = 200
 	}
 	return len(b), nil
+}
+
+// BenchmarkStack measures the service-wide middleware alone, around a
+// handler that writes a small JSON body without touching the database:
+// "none" is the handler by itself.
+func BenchmarkStack(b *testing.B) {
+	cfg := testConfig(b)
+	cfg.Rate.Limit, cfg.Rate.Window = 1e9, time.Second
+	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	s, err := NewServer(b.Context(), cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { s.Close() })
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /api/v2/ping", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"pong": "yes"})
+	})
+	for _, tt := range []struct {
+		name string
+		h    http.Handler
+	}{{"none", mux}, {"full", s.stack(mux)}} {
+		b.Run(tt.name, func(b *testing.B) {
+			req := httptest.NewRequest("GET", "/api/v2/ping", nil)
+			req.RemoteAddr = "192.0.2.1:1234"
+			b.ReportAllocs()
+			for b.Loop() {
+				w := &discardWriter{h: http.Header{}}
+				tt.h.ServeHTTP(w, req)
+				if w.code != 200 {
+					b.Fatalf("status %d", w.code)
+				}
+			}
+		})
+	}
 }
