@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -165,4 +166,60 @@ func TestReplicasMakeOneOrder(t *testing.T) {
 		t.Fatalf("%d orders, want exactly 1 (statuses %v)", got, counts)
 	}
 	t.Logf("statuses: %v", counts)
+}
+
+// countHook counts the round trips a Redis client makes.
+type countHook struct{ n atomic.Int64 }
+
+func (h *countHook) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (h *countHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		h.n.Add(1)
+		return next(ctx, cmd)
+	}
+}
+func (h *countHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		h.n.Add(1)
+		return next(ctx, cmds)
+	}
+}
+
+// TestRedisRoundTrips counts what a request costs in Redis: one round trip
+// for the rate limit of any request; an order adds the orders limit and
+// the idempotency record (taken, then completed; a replay only reads it).
+func TestRedisRoundTrips(t *testing.T) {
+	rdb, prefix := testRedis(t)
+	cfg := testConfig(t)
+	cfg.Redis, cfg.RedisPrefix = rdb, prefix
+	s := startShop(t, cfg)
+	hook := &countHook{}
+	rdb.AddHook(hook)
+	item, _ := s.createItem("mug", 1, "USD")
+	body := `{"item_id":` + idOf(t, item) + `,"quantity":1}`
+	// Warm up: the scripts are loaded on first use.
+	s.do("GET", "/api/v2/items/"+idOf(t, item), "")
+	s.do("POST", "/api/v2/orders", body, "Idempotency-Key", "warm-up")
+	s.do("POST", "/api/v2/orders", body, "Idempotency-Key", "warm-up")
+
+	for _, tt := range []struct {
+		name, method, path, body, key string
+		want                          int64
+	}{
+		{"GET item", "GET", "/api/v2/items/" + idOf(t, item), "", "", 1},
+		{"GET items", "GET", "/api/v2/items", "", "", 1},
+		{"unknown route", "GET", "/nope", "", "", 1},
+		{"first order", "POST", "/api/v2/orders", body, "rt-1", 4},
+		{"replayed order", "POST", "/api/v2/orders", body, "rt-1", 3},
+	} {
+		hook.n.Store(0)
+		hdr := []string{}
+		if tt.key != "" {
+			hdr = append(hdr, "Idempotency-Key", tt.key)
+		}
+		s.do(tt.method, tt.path, tt.body, hdr...)
+		if got := hook.n.Load(); got != tt.want {
+			t.Errorf("%s: %d Redis round trips, want %d", tt.name, got, tt.want)
+		}
+	}
 }
