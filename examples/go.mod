@@ -25,6 +25,16 @@ require (
 	modernc.org/memory v1.12.1 // indirect
 )
 
-require github.com/santhosh-tekuri/jsonschema/v5 v5.3.1 // indirect
+require (
+	github.com/cespare/xxhash/v2 v2.3.0 // indirect
+	github.com/felixge/httpsnoop v1.0.4
+	github.com/redis/go-redis/v9 v9.22.0
+	github.com/restwell/restwell/redisstore v0.0.0
+	github.com/rs/cors v1.11.1
+	github.com/santhosh-tekuri/jsonschema/v5 v5.3.1 // indirect
+	go.uber.org/atomic v1.11.0 // indirect
+)
 
 replace github.com/restwell/restwell => ../
+
+replace github.com/restwell/restwell/redisstore => ../redisstore

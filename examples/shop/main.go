@@ -1,9 +1,29 @@
-// Command shop is the example service: a small API built on restwell that
-// shows how the packages fit together around a standard http.ServeMux.
+// Command shop is the example service of restwell: a small shop API (items
+// and orders) that wires every package of the library into one service,
+// on an embedded SQLite database, ready to copy as the start of a new API.
 //
-// Run it from the repository root:
+// Run it from the repository root, with no other set-up:
 //
 //	go run ./examples/shop
+//
+// It prints its address and curl lines to try; the API is described at
+// /openapi.json and rendered at /docs. Every flag has an environment
+// variable (go run ./examples/shop -h lists them):
+//
+//	-addr             SHOP_ADDR             listen address (127.0.0.1:8080)
+//	-db               SHOP_DB               SQLite file (shop.db), or :memory:
+//	-redis            SHOP_REDIS_ADDR       Redis for rate limits and idempotency records (none: in memory)
+//	-rate             SHOP_RATE             requests per client, N/s, N/m or N/h (100/m)
+//	-order-rate       SHOP_ORDER_RATE       orders per client, on top of -rate (10/m)
+//	-trusted-proxies  SHOP_TRUSTED_PROXIES  proxies whose X-Forwarded-For is believed (none)
+//	-cursor-secret    SHOP_CURSOR_SECRET    pagination cursor keys, 32+ bytes (random per process)
+//	-cors-origins     SHOP_CORS_ORIGINS     origins browsers may call from (none)
+//	-log-format       SHOP_LOG_FORMAT       text or json (text)
+//	-bare             SHOP_BARE             for examples/loadtest only: the item reads with no middleware
+//
+// Several replicas behind a load balancer share one database file (or,
+// copying this service, one database server), one Redis (-redis) and one
+// -cursor-secret, and then behave as one service.
 package main
 
 import (
@@ -11,6 +31,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -18,62 +39,145 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
+// shutdownTimeout bounds how long a stopping server waits for requests in
+// flight.
+const shutdownTimeout = 20 * time.Second
+
 func main() {
-	if err := run(os.Args[1:], os.Stdout); err != nil {
-		slog.Error("shop stopped", "error", err)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-ctx.Done()
+		stop() // a second signal stops the process at once
+	}()
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr, nil)
+	stop()
+	if errors.Is(err, flag.ErrHelp) {
+		return
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "shop:", err)
 		os.Exit(1)
 	}
 }
 
-func run(args []string, stdout *os.File) error {
-	fs := flag.NewFlagSet("shop", flag.ContinueOnError)
-	addr := fs.String("addr", envOr("SHOP_ADDR", "127.0.0.1:8080"), "listen address (env SHOP_ADDR)")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
-
-	ln, err := net.Listen("tcp", *addr)
+// run runs the service until ctx is done, then drains the requests in
+// flight and returns. ready, when not nil, is called with the listening
+// address once requests are served.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, ready func(addr string)) error {
+	o, err := parseOptions(args, getenv, stderr)
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{
-		Handler:           NewServer(logger).Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	// Log records are buffered and written every 100ms (logWriter).
+	lw := newLogWriter(stderr)
+	defer lw.Close()
+	var lh slog.Handler = slog.NewTextHandler(lw, nil)
+	if o.logJSON {
+		lh = slog.NewJSONHandler(lw, nil)
 	}
-	base := "http://" + ln.Addr().String()
-	fmt.Fprintf(stdout, "shop listening on %s\n\nTry:\n", base)
-	fmt.Fprintf(stdout, "  curl -i %s/healthz\n", base)
-	fmt.Fprintf(stdout, "  curl -i -X POST %s/api/v2/items -H 'Content-Type: application/json' -d '{\"name\":\"mug\",\"price\":1200}'\n", base)
-	fmt.Fprintf(stdout, "  curl -i %s/api/v2/items/1\n", base)
+	logger := slog.New(lh)
+	if o.cursorRandom {
+		logger.Warn("no -cursor-secret (SHOP_CURSOR_SECRET) set: cursors are signed with a random key, " +
+			"so they will not survive a restart nor work on another replica")
+	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	if o.bare {
+		logger.Warn("-bare: serving the item reads with no middleware, for the load benchmark only")
+	}
+
+	var rdb redis.UniversalClient
+	if o.redis != "" {
+		c := redis.NewClient(&redis.Options{Addr: o.redis, ContextTimeoutEnabled: true})
+		defer c.Close()
+		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		err := c.Ping(pctx).Err()
+		cancel()
+		if err != nil {
+			return fmt.Errorf("redis at %s: %w", o.redis, err)
+		}
+		rdb = c
+	}
+
+	srv, err := NewServer(ctx, Config{
+		DB:             o.db,
+		Redis:          rdb,
+		Rate:           o.rate,
+		OrderRate:      o.orderRate,
+		TrustedProxies: o.trustedProxies,
+		CursorKeys:     o.cursorKeys,
+		CORSOrigins:    o.corsOrigins,
+		Logger:         logger,
+		Bare:           o.bare,
+	})
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		return err
+	}
+	hs := &http.Server{
+		Handler:           srv.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(lh, slog.LevelWarn),
+	}
+	printBanner(stdout, "http://"+ln.Addr().String(), o)
+	logger.Info("listening", "addr", ln.Addr().String(), "db", o.db, "redis", o.redis != "",
+		"rate", o.rate.Limit, "rate_window", o.rate.Window, "order_rate", o.orderRate.Limit, "order_rate_window", o.orderRate.Window)
+
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() { errc <- hs.Serve(ln) }()
+	if ready != nil {
+		ready(ln.Addr().String())
+	}
 	select {
 	case err := <-errc:
 		return err
 	case <-ctx.Done():
 	}
-	logger.Info("shutting down; draining in-flight requests")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	logger.Info("shutting down: draining requests in flight", "timeout", shutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		return err
+	if err := hs.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
 	}
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
+	logger.Info("stopped")
 	return nil
 }
 
-func envOr(key, def string) string {
-	if v, ok := os.LookupEnv(key); ok {
-		return v
+// printBanner tells the person who started the service where it is and
+// what to try.
+func printBanner(w io.Writer, base string, o options) {
+	fmt.Fprintf(w, "shop listening on %s  (API docs: %s/docs)\n", base, base)
+	fmt.Fprintf(w, "database %s; rate limits and idempotency records %s\n\n", o.db,
+		map[bool]string{true: "in Redis at " + o.redis, false: "in memory"}[o.redis != ""])
+	fmt.Fprintf(w, "Try:\n")
+	lines := []string{
+		"curl -i %s/healthz",
+		`curl -i -X POST %s/api/v2/items -H 'Content-Type: application/json' -d '{"name":"mug","price":{"amount":1200,"currency":"USD"}}'`,
+		"curl -i '%s/api/v2/items?limit=10&sort=-price'",
+		"curl -i %s/api/v2/items/1",
+		`curl -i %s/api/v2/items/1 -H 'If-None-Match: "1.1"'`,
+		`curl -i -X PATCH %s/api/v2/items/1 -H 'Content-Type: application/merge-patch+json' -H 'If-Match: "1.1"' -d '{"price":{"amount":1500}}'`,
+		`curl -i -X POST %s/api/v2/orders -H 'Content-Type: application/json' -H 'Idempotency-Key: order-0001' -d '{"item_id":1,"quantity":2}'`,
+		"curl -i %s/api/v2/orders",
+		"curl -i %s/api/v1/items/1",
 	}
-	return def
+	for _, l := range lines {
+		fmt.Fprintf(w, "  "+l+"\n", base)
+	}
+	fmt.Fprintln(w)
 }

@@ -1,98 +1,384 @@
 package main
 
 import (
+	"context"
+	_ "embed"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
-	"sync"
+	"strings"
+	"time"
 
-	"github.com/restwell/restwell/errors"
+	"github.com/redis/go-redis/v9"
+	"github.com/rs/cors"
+
+	apierrors "github.com/restwell/restwell/errors"
+	"github.com/restwell/restwell/etag"
+	"github.com/restwell/restwell/idempotency"
+	"github.com/restwell/restwell/pagination"
+	"github.com/restwell/restwell/ratelimit"
+	"github.com/restwell/restwell/redisstore"
 	"github.com/restwell/restwell/requestid"
+	"github.com/restwell/restwell/versioning"
 )
 
-// Item is an article for sale.
-type Item struct {
-	ID    int64  `json:"id"`
-	Name  string `json:"name"`
-	Price int64  `json:"price"`
+// Config configures a Server. DB, Rate, OrderRate and CursorKeys are
+// required; every other field documents its default.
+type Config struct {
+	// DB is the SQLite database file, or ":memory:".
+	DB string
+	// Redis, when set, keeps rate limits and idempotency records in Redis,
+	// so that several replicas behave as one service. Nil keeps them in
+	// this process's memory. The Server does not close it.
+	Redis redis.UniversalClient
+	// RedisPrefix starts every Redis key the Server writes. Empty means
+	// "shop:".
+	RedisPrefix string
+	// Rate is the policy every request of a client is held to, named
+	// "default".
+	Rate ratelimit.Policy
+	// OrderRate is the stricter policy POST /api/v2/orders is also held
+	// to, named "orders".
+	OrderRate ratelimit.Policy
+	// TrustedProxies are the proxies whose X-Forwarded-For is believed
+	// when identifying a client (rate limits, order ownership without an
+	// Authorization header). Empty means none: the client is the peer.
+	TrustedProxies []string
+	// CursorKeys sign pagination cursors; the first signs, all verify.
+	// Each at least 32 bytes, the same on every replica.
+	CursorKeys [][]byte
+	// CORSOrigins are the origins browsers may call the API from. Empty
+	// means no cross-origin access (no CORS middleware at all).
+	CORSOrigins []string
+	// Logger receives the access log and errors. Nil means slog.Default().
+	Logger *slog.Logger
+	// Now is the clock cursors are issued and expired by. Nil means
+	// time.Now.
+	Now func() time.Time
+	// Bare serves the item reads with their handlers and none of the
+	// middleware, for measuring what the middleware costs. Only
+	// GET /api/v2/items and GET /api/v2/items/{id} are served then.
+	Bare bool
 }
 
-// Server holds the shop's state. It is safe for concurrent use.
+// Server is the shop: its store, its middleware and its routes. It is
+// safe for concurrent use once built.
 type Server struct {
-	log *slog.Logger
+	cfg      Config
+	log      *slog.Logger
+	store    *Store
+	clientIP *ratelimit.ClientIP
 
-	mu     sync.Mutex
-	items  map[int64]Item
-	nextID int64
+	itemSchema, orderSchema *apierrors.Schema
+	items                   *pagination.Pager[Item]
+	orders                  *pagination.Pager[Order]
+	tags                    *etag.Middleware
+	idem                    *idempotency.Middleware
+	limiter, orderLimiter   *ratelimit.Limiter
+	versions                *versioning.Versioner
+
+	mux     *http.ServeMux
+	handler http.Handler
+
+	hooks hooks
 }
 
-// NewServer returns an empty shop.
-func NewServer(log *slog.Logger) *Server {
-	return &Server{log: log, items: map[int64]Item{}, nextID: 1}
+// hooks let tests stand in for slow, interrupted or failing requests.
+// They are nil outside tests.
+type hooks struct {
+	beforeOrderCommit func(r *http.Request) // in the order's transaction
+	beforeItemWrite   func(r *http.Request) // after the precondition, before the write
+	onGetItem         func(r *http.Request)
 }
 
-// Handler returns the shop's HTTP handler with its middleware.
-func (s *Server) Handler() http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		w.Write([]byte(`{"status":"ok"}`))
-	})
-	mux.Handle("POST /api/v2/items", errors.Handler(s.createItem))
-	mux.Handle("GET /api/v2/items/{id}", errors.Handler(s.getItem))
+var (
+	//go:embed schema/item.json
+	itemSchemaJSON []byte
+	//go:embed schema/order.json
+	orderSchemaJSON []byte
+)
 
-	rd := &errors.Renderer{Logger: s.log}
-	return requestid.Handler(rd.Handler(errors.Recover(errors.WrapMux(mux))))
-}
+// Version 1 of the API is deprecated from 2026-01-01 and goes away at the
+// end of June 2027.
+var (
+	v1Deprecated = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	v1Sunset     = time.Date(2027, 6, 30, 23, 59, 59, 0, time.UTC)
+)
 
-func (s *Server) createItem(w http.ResponseWriter, r *http.Request) error {
-	var in struct {
-		Name  string `json:"name"`
-		Price int64  `json:"price"`
+// writeTimeout bounds a write to the database once a request has been
+// accepted. Writes are detached from the client's connection, so that a
+// client that goes away mid-request never leaves a half-done change.
+const writeTimeout = 10 * time.Second
+
+// NewServer opens the database and builds the middleware and routes.
+// Close releases what it opened.
+func NewServer(ctx context.Context, cfg Config) (*Server, error) {
+	s := &Server{cfg: cfg, log: cfg.Logger}
+	if s.log == nil {
+		s.log = slog.Default()
 	}
-	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20)).Decode(&in); err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return err
+	var err error
+	if s.itemSchema, err = apierrors.CompileSchema(itemSchemaJSON); err != nil {
+		return nil, fmt.Errorf("item schema: %w", err)
+	}
+	if s.orderSchema, err = apierrors.CompileSchema(orderSchemaJSON); err != nil {
+		return nil, fmt.Errorf("order schema: %w", err)
+	}
+	if s.clientIP, err = ratelimit.NewClientIP(ratelimit.ClientIPConfig{TrustedProxies: cfg.TrustedProxies}); err != nil {
+		return nil, err
+	}
+	if s.items, err = pagination.New(pagination.Config[Item]{
+		Keys: cfg.CursorKeys,
+		ID:   pagination.Column[Item]{Name: "id", Value: func(it Item) any { return it.ID }},
+		Columns: []pagination.Column[Item]{
+			// Values as stored: created_at is Unix nanoseconds.
+			{Name: "created_at", Value: func(it Item) any { return it.CreatedAt.UnixNano() }},
+			{Name: "price", Expr: "price_amount", Value: func(it Item) any { return it.Price.Amount }},
+			{Name: "name", Value: func(it Item) any { return it.Name }},
+		},
+		Sorts: []string{"created_at", "-created_at", "price", "-price", "name"},
+		Now:   cfg.Now,
+	}); err != nil {
+		return nil, err
+	}
+	if s.orders, err = pagination.New(pagination.Config[Order]{
+		Keys: cfg.CursorKeys,
+		ID:   pagination.Column[Order]{Name: "id", Value: func(o Order) any { return o.ID }},
+		Columns: []pagination.Column[Order]{
+			{Name: "created_at", Value: func(o Order) any { return o.CreatedAt.UnixNano() }},
+		},
+		Sorts: []string{"-created_at", "created_at"},
+		Now:   cfg.Now,
+	}); err != nil {
+		return nil, err
+	}
+	if s.tags, err = etag.New(etag.Config{
+		Validators: s.itemValidators,
+		RequireCondition: func(r *http.Request) bool {
+			return r.Method == http.MethodPut || r.Method == http.MethodPatch
+		},
+	}); err != nil {
+		return nil, err
+	}
+
+	prefix := cfg.RedisPrefix
+	if prefix == "" {
+		prefix = "shop:"
+	}
+	var idemStore idempotency.Store
+	var limitStore, orderLimitStore ratelimit.Store
+	failure := ratelimit.FailOpen
+	if cfg.Redis != nil {
+		rs, err := redisstore.NewRateLimitStore(cfg.Redis, redisstore.RateLimitConfig{Prefix: prefix + "rl:"})
+		if err != nil {
+			return nil, err
 		}
-		return errors.BadRequest("the body is not valid JSON")
+		limitStore, orderLimitStore = rs, rs // policies are told apart by name
+		// While Redis is away, each replica enforces the limits alone.
+		failure = ratelimit.FailLocal
+		if idemStore, err = redisstore.NewIdempotencyStore(cfg.Redis, redisstore.IdempotencyConfig{Prefix: prefix + "idem:"}); err != nil {
+			return nil, err
+		}
 	}
-	var fields []errors.FieldError
-	if in.Name == "" || len(in.Name) > 100 {
-		fields = append(fields, errors.BodyField("/name", "must be 1 to 100 characters"))
+	if s.limiter, err = ratelimit.New(ratelimit.Config{
+		Policies:     []ratelimit.Policy{cfg.Rate},
+		Key:          s.clientIP.Key,
+		Store:        limitStore,
+		StoreFailure: failure,
+		Logger:       s.log,
+	}); err != nil {
+		return nil, err
 	}
-	if in.Price < 0 {
-		fields = append(fields, errors.BodyField("/price", "must be >= 0"))
+	if s.orderLimiter, err = ratelimit.New(ratelimit.Config{
+		Policies:     []ratelimit.Policy{cfg.OrderRate},
+		Key:          s.clientIP.Key,
+		Store:        orderLimitStore,
+		StoreFailure: failure,
+		Logger:       s.log,
+		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+			mergeRateFields(w.Header(), r)
+			apierrors.Write(w, r, err)
+		},
+	}); err != nil {
+		return nil, err
 	}
-	if len(fields) > 0 {
-		return errors.Validation("", fields...)
+	if s.idem, err = idempotency.New(idempotency.Config{
+		Store:  idemStore,
+		Scope:  s.caller,
+		Logger: s.log,
+	}); err != nil {
+		return nil, err
 	}
-	s.mu.Lock()
-	it := Item{ID: s.nextID, Name: in.Name, Price: in.Price}
-	s.items[it.ID] = it
-	s.nextID++
-	s.mu.Unlock()
-	w.Header().Set("Location", "/api/v2/items/"+strconv.FormatInt(it.ID, 10))
-	return writeJSON(w, http.StatusCreated, it)
+	if s.versions, err = versioning.New(versioning.Config{
+		Versions: []versioning.Version{
+			{Name: "1", Deprecated: v1Deprecated, Sunset: v1Sunset, Successor: "2", Doc: "/docs"},
+			{Name: "2"},
+		},
+		Sources:      []versioning.Source{versioning.SourcePath},
+		PathTemplate: "/api/v{version}",
+		PathMode:     versioning.RewritePath,
+		Changes: []versioning.Change{{
+			Version:     "2",
+			Description: "price is an object with amount (in minor units) and currency; the top-level currency field is gone",
+			Match:       func(r *http.Request) bool { return strings.HasPrefix(r.URL.Path, "/api/v2/items") },
+			Edits: []versioning.Edit{
+				versioning.Nest("price", map[string]string{"amount": "price", "currency": "currency"}),
+			},
+		}},
+		ClientKey: func(r *http.Request) string { c, _ := s.caller(r); return c },
+		Logger:    s.log,
+	}); err != nil {
+		return nil, err
+	}
+
+	if s.store, err = OpenStore(ctx, cfg.DB); err != nil {
+		return nil, err
+	}
+	s.mux = http.NewServeMux()
+	for _, rt := range s.routes() {
+		s.mux.Handle(rt.pattern, rt.handler)
+	}
+	s.handler = s.stack(s.mux)
+	return s, nil
 }
 
-func (s *Server) getItem(w http.ResponseWriter, r *http.Request) error {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil {
-		return errors.NotFound("no item with that id")
+// Close closes the database.
+func (s *Server) Close() error { return s.store.Close() }
+
+// Handler returns the shop's HTTP handler: the routes in their middleware.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// stack wraps the router in the service-wide middleware. Outermost first:
+//
+//   - requestid: every response, even a panic's, carries X-Request-ID, and
+//     everything inside can log it;
+//   - the errors Renderer: every error below is written in one format;
+//   - the access log: one record per request, with the final status;
+//   - Recover: a panic becomes a logged 500 the access log sees;
+//   - CORS: browsers can read every answer below, 429s included;
+//     preflights are answered here, before the limiter;
+//   - ratelimit: every response below, 404s and 405s included, carries
+//     RateLimit-Policy and RateLimit;
+//   - versioning: /api/v1/... is rewritten to /api/v2/... with its bodies
+//     converted, /api/v9/... refused;
+//   - errors.WrapMux: the router's 404 and 405 become error bodies.
+//
+// Route-specific middleware (etag, idempotency, the orders limit) sits
+// inside the router, where r.PathValue and r.Pattern are known.
+func (s *Server) stack(mux *http.ServeMux) http.Handler {
+	if s.cfg.Bare {
+		return mux
 	}
-	s.mu.Lock()
-	it, ok := s.items[id]
-	s.mu.Unlock()
-	if !ok {
-		return errors.NotFound("no item with that id")
+	h := apierrors.WrapMux(mux)
+	h = s.versions.Handler(h)
+	h = s.limiter.Handler(h)
+	if len(s.cfg.CORSOrigins) > 0 {
+		h = cors.New(cors.Options{
+			AllowedOrigins: s.cfg.CORSOrigins,
+			AllowedMethods: []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete},
+			AllowedHeaders: []string{"Accept", "Authorization", "Content-Type", "Idempotency-Key", "If-Match", "If-None-Match", "X-Request-ID"},
+			ExposedHeaders: []string{"ETag", "RateLimit", "RateLimit-Policy", "Retry-After", "Deprecation", "Sunset", "Link",
+				"X-Request-ID", "Location", "Idempotent-Replayed", "Api-Version"},
+			MaxAge: 600,
+		}).Handler(h)
 	}
-	return writeJSON(w, http.StatusOK, it)
+	h = apierrors.Recover(h)
+	h = accessLog(s.log, h)
+	h = (&apierrors.Renderer{Logger: s.log}).Handler(h)
+	return requestid.Handler(h)
 }
 
+// route is one pattern of the router and its handler.
+type route struct {
+	pattern string
+	handler http.Handler
+}
+
+// routes lists every route the shop serves. The OpenAPI document
+// describes exactly these (TestOpenAPICoversRoutes).
+func (s *Server) routes() []route {
+	h := func(f func(http.ResponseWriter, *http.Request) error) http.Handler { return apierrors.Handler(f) }
+	if s.cfg.Bare {
+		return []route{
+			{"GET /api/v2/items", h(s.listItems)},
+			{"GET /api/v2/items/{id}", h(s.getItem)},
+		}
+	}
+	// Writes to an item go through the etag middleware, which checks
+	// If-Match against itemValidators before the handler runs.
+	write := func(f func(http.ResponseWriter, *http.Request) error) http.Handler {
+		return withItemHolder(s.tags.Handler(h(f)))
+	}
+	return []route{
+		{"GET /healthz", h(s.healthz)},
+		{"GET /openapi.json", h(serveOpenAPI)},
+		{"GET /docs", h(serveDocs)},
+
+		{"GET /api/v2/items", h(s.listItems)},
+		{"POST /api/v2/items", h(s.createItem)},
+		{"GET /api/v2/items/{id}", h(s.getItem)},
+		{"PUT /api/v2/items/{id}", write(s.putItem)},
+		{"PATCH /api/v2/items/{id}", write(s.patchItem)},
+		{"DELETE /api/v2/items/{id}", write(s.deleteItem)},
+
+		{"GET /api/v2/orders", h(s.listOrders)},
+		{"POST /api/v2/orders", s.limitOrders(s.idem.Require(h(s.createOrder)))},
+		{"GET /api/v2/orders/{id}", h(s.getOrder)},
+	}
+}
+
+// healthz answers 200 when the database (and Redis, when used) answer.
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	w.Header().Set("Cache-Control", "no-store")
+	if err := s.store.Ping(ctx); err != nil {
+		return apierrors.Unavailable("the database does not answer").WithCause(err)
+	}
+	if s.cfg.Redis != nil {
+		if err := s.cfg.Redis.Ping(ctx).Err(); err != nil {
+			return apierrors.Unavailable("redis does not answer").WithCause(err)
+		}
+	}
+	return writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// writeCtx returns the context for a database write made for r: detached
+// from r's cancellation (a client that hangs up does not interrupt a
+// write half-way), bounded by writeTimeout.
+func writeCtx(r *http.Request) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(r.Context()), writeTimeout)
+}
+
+// writeJSON sends v as a JSON response with the given status.
 func writeJSON(w http.ResponseWriter, status int, v any) error {
-	w.Header().Set("Content-Type", "application/json")
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Content-Length", strconv.Itoa(len(b)))
 	w.WriteHeader(status)
-	return json.NewEncoder(w).Encode(v)
+	_, err = w.Write(b)
+	return err
+}
+
+// versionPath returns the path of a resource in the API version the
+// client used: "/api/v1/items/7" for a version 1 request.
+func versionPath(r *http.Request, rest string) string {
+	v := versioning.FromContext(r.Context())
+	if v == "" {
+		v = "2"
+	}
+	return "/api/v" + v + rest
+}
+
+// parseID parses a resource id from the path; ok is false for anything
+// but a positive decimal integer.
+func parseID(s string) (int64, bool) {
+	id, err := strconv.ParseInt(s, 10, 64)
+	return id, err == nil && id > 0 && s[0] != '+'
 }

@@ -1,0 +1,50 @@
+package main
+
+import (
+	_ "embed"
+	"net/http"
+	"strconv"
+
+	"github.com/restwell/restwell/etag"
+)
+
+var (
+	// openapiJSON is the OpenAPI 3.1 description of the service, served
+	// at /openapi.json and rendered at /docs.
+	//
+	//go:embed openapi.json
+	openapiJSON []byte
+	openapiTag  = etag.Of(openapiJSON)
+
+	//go:embed docs.html
+	docsHTML []byte
+	docsTag  = etag.Of(docsHTML)
+)
+
+// serveOpenAPI serves GET /openapi.json.
+func serveOpenAPI(w http.ResponseWriter, r *http.Request) error {
+	return serveStatic(w, r, "application/json", openapiJSON, openapiTag)
+}
+
+// serveDocs serves GET /docs, a page that renders /openapi.json with
+// Redoc, loaded from a CDN.
+func serveDocs(w http.ResponseWriter, r *http.Request) error {
+	return serveStatic(w, r, "text/html; charset=utf-8", docsHTML, docsTag)
+}
+
+// serveStatic serves an embedded file with a strong ETag, revalidated on
+// every use (the file changes only with a new build).
+func serveStatic(w http.ResponseWriter, r *http.Request, ctype string, body []byte, tag string) error {
+	h := w.Header()
+	h.Set("Cache-Control", "public, no-cache")
+	if etag.Respond(w, r, etag.Validators{ETag: tag}) {
+		return nil
+	}
+	h.Set("Content-Type", ctype)
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	if r.Method == http.MethodHead {
+		return nil
+	}
+	_, err := w.Write(body)
+	return err
+}
