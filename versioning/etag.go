@@ -11,8 +11,11 @@ import (
 // sends to a client of a converted version with a suffix naming the
 // version, "abc" becoming "abc-v1", and takes the suffix off the tags such
 // a client sends back in If-Match, If-None-Match and If-Range, so that
-// handlers and the etag package compare the tags they issued. Conditional
-// requests thus work in every version, with strong comparison intact.
+// handlers and the etag package compare the tags they issued. A tag
+// without the suffix names another version's representation and is given
+// to the handler with the newest version's suffix, so it matches nothing.
+// Conditional requests thus work in every version, with strong comparison
+// intact.
 
 // tagSuffix returns the suffix marking tags of version name.
 func tagSuffix(name string) string { return "-v" + name }
@@ -38,15 +41,18 @@ func markETag(h http.Header, name string) {
 	h["Etag"] = []string{t[:len(t)-1] + tagSuffix(name) + `"`}
 }
 
-// unmarkConditions removes the version suffix from the entity tags of the
-// conditional request headers of r, the middleware's own copy of the
-// request. It clones the header map before changing it.
-func unmarkConditions(r *http.Request, name string) {
+// unmarkConditions translates the entity tags of the conditional request
+// headers of r, the middleware's own copy of a request of version name,
+// into the handler's terms: a tag with the version's suffix loses it, and
+// a tag without it (one of the newest version's representation, say) gets
+// the newest version's suffix, so that it never matches a tag the handler
+// issues. It clones the header map before changing it.
+func unmarkConditions(r *http.Request, name, newest string) {
 	cloned := false
 	for _, k := range [...]string{"If-Match", "If-None-Match", "If-Range"} {
 		vals := r.Header[k]
 		for i, v := range vals {
-			nv, changed := unmarkList(v, tagSuffix(name))
+			nv, changed := translateList(v, tagSuffix(name), tagSuffix(newest))
 			if !changed {
 				continue
 			}
@@ -60,28 +66,30 @@ func unmarkConditions(r *http.Request, name string) {
 	}
 }
 
-// unmarkList removes suffix from the end of every quoted tag in the
-// comma-separated list s (keeping any content-coding suffix after it).
-func unmarkList(s, suffix string) (string, bool) {
-	if !strings.Contains(s, suffix) {
+// translateList rewrites every quoted tag in the comma-separated list s:
+// own, the suffix of the request's version, is removed from the tags that
+// end with it (before any content-coding suffix); foreign is added to the
+// others. Anything that is not a quoted tag, such as "*" or a date, is
+// kept as it is.
+func translateList(s, own, foreign string) (string, bool) {
+	if strings.IndexByte(s, '"') < 0 {
 		return s, false
 	}
-	var b strings.Builder
-	changed := false
+	b := make([]byte, 0, len(s)+len(foreign)*2)
 	for i := 0; i < len(s); {
 		q := strings.IndexByte(s[i:], '"')
 		if q < 0 {
-			b.WriteString(s[i:])
+			b = append(b, s[i:]...)
 			break
 		}
 		q += i
 		end := strings.IndexByte(s[q+1:], '"')
 		if end < 0 {
-			b.WriteString(s[i:])
+			b = append(b, s[i:]...)
 			break
 		}
 		end += q + 1
-		b.WriteString(s[i : q+1])
+		b = append(b, s[i:q+1]...)
 		opaque := s[q+1 : end]
 		enc := ""
 		for _, e := range encodingSuffixes {
@@ -90,17 +98,15 @@ func unmarkList(s, suffix string) (string, bool) {
 				break
 			}
 		}
-		if strings.HasSuffix(opaque, suffix) && len(opaque) > len(suffix) {
-			opaque = opaque[:len(opaque)-len(suffix)]
-			changed = true
+		if strings.HasSuffix(opaque, own) && len(opaque) > len(own) {
+			b = append(b, opaque[:len(opaque)-len(own)]...)
 		} else {
-			opaque += enc
-			enc = ""
+			b = append(b, opaque...)
+			b = append(b, foreign...)
 		}
-		b.WriteString(opaque)
-		b.WriteString(enc)
-		b.WriteByte('"')
+		b = append(b, enc...)
+		b = append(b, '"')
 		i = end + 1
 	}
-	return b.String(), changed
+	return string(b), true
 }

@@ -25,25 +25,27 @@ func TestMarkETag(t *testing.T) {
 	}
 }
 
-func TestUnmarkList(t *testing.T) {
+func TestTranslateList(t *testing.T) {
 	tests := []struct {
 		in, want string
 		changed  bool
 	}{
 		{`"abc-v1"`, `"abc"`, true},
-		{`W/"abc-v1", "x", "y-v1"`, `W/"abc", "x", "y"`, true},
+		{`W/"abc-v1", "x", "y-v1"`, `W/"abc", "x-v2", "y"`, true},
 		{`"abc-v1-gzip"`, `"abc-gzip"`, true},
-		{`"abc-v2"`, `"abc-v2"`, false},
-		{`"abc"`, `"abc"`, false},
+		{`"abc-gzip"`, `"abc-v2-gzip"`, true},
+		{`"abc-v2"`, `"abc-v2-v2"`, true},
+		{`"abc"`, `"abc-v2"`, true},
 		{`*`, `*`, false},
-		{`"-v1"`, `"-v1"`, false}, // nothing would be left of the tag
-		{`"abc-v1`, `"abc-v1`, false},
-		{`"abc-v11"`, `"abc-v11"`, false},
+		{`Sat, 01 Jan 2000 00:00:00 GMT`, `Sat, 01 Jan 2000 00:00:00 GMT`, false},
+		{`"-v1"`, `"-v1-v2"`, true}, // nothing would be left of the tag
+		{`"abc-v1`, `"abc-v1`, true},
+		{`"abc-v11"`, `"abc-v11-v2"`, true},
 	}
 	for _, tt := range tests {
-		got, changed := unmarkList(tt.in, tagSuffix("1"))
+		got, changed := translateList(tt.in, tagSuffix("1"), tagSuffix("2"))
 		if got != tt.want || changed != tt.changed {
-			t.Errorf("unmarkList(%s) = %s, %v; want %s, %v", tt.in, got, changed, tt.want, tt.changed)
+			t.Errorf("translateList(%s) = %s, %v; want %s, %v", tt.in, got, changed, tt.want, tt.changed)
 		}
 	}
 }
@@ -98,7 +100,8 @@ func TestConditionalRequestsInOlderVersion(t *testing.T) {
 		wantETag   string
 	}{
 		{"revalidate with the v1 tag", "GET", []string{"If-None-Match", v1tag}, 304, `"rev7-v1"`},
-		{"the unmarked tag of the newest version also matches", "GET", []string{"If-None-Match", tag}, 304, `"rev7-v1"`},
+		{"the newest version's tag names another representation", "GET", []string{"If-None-Match", tag}, 200, `"rev7-v1"`},
+		{"a write with the newest version's tag fails", "PUT", []string{"If-Match", tag}, 412, ""},
 		{"stale tag", "GET", []string{"If-None-Match", `"rev6-v1"`}, 200, `"rev7-v1"`},
 		{"write with the v1 tag", "PUT", []string{"If-Match", v1tag}, 200, `"rev7-v1"`},
 		{"write with a stale tag", "PUT", []string{"If-Match", `"rev6-v1"`}, 412, ""},

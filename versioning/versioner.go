@@ -472,7 +472,7 @@ func (v *Versioner) serveFull(w http.ResponseWriter, r, r2 *http.Request, c *vct
 		s.convert = r2.Method != http.MethodHead
 		s.headOnly = r2.Method == http.MethodHead
 		s.marked = true
-		unmarkConditions(r2, ver.Name)
+		unmarkConditions(r2, ver.Name, v.latest.Name)
 	}
 	cw, rw := capture.Get(w, capture.Hold, v.maxResponse)
 	cw.HoldIf = s.hook
