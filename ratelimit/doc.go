@@ -62,6 +62,11 @@
 // back a unit at a time, so t is short; it is not the time until the whole
 // quota is back.
 //
+// Limiters nest: a stricter limiter around one route, inside a
+// service-wide one, adds its items to the RateLimit-Policy and RateLimit
+// lists the outer one set, so clients see both. Give the policies of
+// nested limiters distinct names.
+//
 // A refused request gets 429 Too Many Requests with Retry-After in
 // seconds: the exact wait until every policy admits the request, rounded
 // up, at least 1 and never earlier than t. The body is rendered by the

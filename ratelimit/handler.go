@@ -3,6 +3,7 @@ package ratelimit
 import (
 	"net/http"
 	"strconv"
+	"strings"
 
 	apierrors "github.com/restwell/restwell/errors"
 	"github.com/restwell/restwell/internal/sfv"
@@ -60,7 +61,7 @@ func (l *Limiter) Handler(next http.Handler) http.Handler {
 		if err := l.decide(r.Context(), key, cost, &d); err != nil {
 			h := w.Header()
 			if err == ErrCostTooHigh {
-				h[hdrPolicy] = []string{l.policyHeader[0]}
+				addField(h, hdrPolicy, l.policyHeader[0])
 				l.errorHandler(w, r, costError(cost, l.minBurst))
 				return
 			}
@@ -119,8 +120,15 @@ func (l *Limiter) setHeaders(h http.Header, d *Decision) {
 	}
 	v := make([]string, size)
 	v[0], v[1] = l.policyHeader[0], s[:rl]
-	h[hdrPolicy] = v[0:1:1]
-	h[hdrRateLimit] = v[1:2:2]
+	if len(h[hdrPolicy]) > 0 || len(h[hdrRateLimit]) > 0 {
+		// An outer limiter (service-wide, say) has reported its policies:
+		// both fields are lists, so this limiter's items join them.
+		addField(h, hdrPolicy, v[0])
+		addField(h, hdrRateLimit, v[1])
+	} else {
+		h[hdrPolicy] = v[0:1:1]
+		h[hdrRateLimit] = v[1:2:2]
+	}
 	if !d.Allowed {
 		v[2] = s[rl:ra]
 		h[hdrRetryAfter] = v[2:3:3]
@@ -198,3 +206,15 @@ func (e *wrapped) Error() string   { return e.sentinel.Error() + ": " + e.cause.
 func (e *wrapped) Unwrap() []error { return []error{e.sentinel, e.cause} }
 
 func writeError(w http.ResponseWriter, r *http.Request, err error) { apierrors.Write(w, r, err) }
+
+// addField adds value to the list field key, joined with the members
+// already there into one field line, since many clients read only the
+// first line of a field.
+func addField(h http.Header, key, value string) {
+	old := h[key]
+	if len(old) == 0 {
+		h[key] = []string{value}
+		return
+	}
+	h[key] = []string{strings.Join(old, ", ") + ", " + value}
+}
