@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"net/http"
@@ -36,47 +35,11 @@ func (s *Server) caller(r *http.Request) (string, error) {
 }
 
 // limitOrders holds the requests to next to the orders policy as well as
-// the default one the whole service applies. The response then lists
-// both policies in RateLimit-Policy, and the state of both in RateLimit:
+// the default one the whole service applies. The orders limiter adds its
+// items to the lists the service-wide one set, so the response shows both:
 //
 //	RateLimit-Policy: "default";q=100;w=60, "orders";q=10;w=60
 //	RateLimit: "default";r=97;t=1, "orders";r=9;t=6
 func (s *Server) limitOrders(next http.Handler) http.Handler {
-	inner := s.orderLimiter.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mergeRateFields(w.Header(), r)
-		next.ServeHTTP(w, r)
-	}))
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := w.Header()
-		outer := &rateFields{policy: h.Get("RateLimit-Policy"), state: h.Get("RateLimit")}
-		inner.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), rateFieldsKey{}, outer)))
-	})
-}
-
-// rateFields are the RateLimit-Policy and RateLimit values the service-wide
-// limiter set, kept while the orders limiter replaces them.
-type rateFields struct{ policy, state string }
-
-type rateFieldsKey struct{}
-
-// mergeRateFields puts the service-wide limiter's fields, saved by
-// limitOrders, in front of the orders limiter's in h. Both are RFC 9651
-// lists, so the merged values are the two lists joined.
-func mergeRateFields(h http.Header, r *http.Request) {
-	outer, _ := r.Context().Value(rateFieldsKey{}).(*rateFields)
-	if outer == nil {
-		return
-	}
-	merge := func(name, saved string) {
-		if saved == "" {
-			return
-		}
-		if cur := h.Get(name); cur != "" {
-			h.Set(name, saved+", "+cur)
-		} else {
-			h.Set(name, saved)
-		}
-	}
-	merge("RateLimit-Policy", outer.policy)
-	merge("RateLimit", outer.state)
+	return s.orderLimiter.Handler(next)
 }

@@ -197,10 +197,6 @@ func NewServer(ctx context.Context, cfg Config) (*Server, error) {
 		Store:        orderLimitStore,
 		StoreFailure: failure,
 		Logger:       s.log,
-		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
-			mergeRateFields(w.Header(), r)
-			apierrors.Write(w, r, err)
-		},
 	}); err != nil {
 		return nil, err
 	}
