@@ -59,7 +59,9 @@ var defaultRenderer = &Renderer{}
 
 // Handler returns a handler that makes rd the renderer for every request
 // that reaches next: Write and the middlewares of this module then use
-// rd's format. Put it outside every other middleware of the module.
+// rd's format. Put it outside every middleware that writes errors
+// (Recover, WrapMux, ratelimit, ...); requestid, which writes none, may
+// sit on either side of it.
 func (rd *Renderer) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, rd)))
