@@ -3,12 +3,10 @@ package requestid
 import (
 	"context"
 	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"net/http"
 	"net/textproto"
-
-	"github.com/google/uuid"
+	"time"
 
 	"github.com/restwell/restwell/internal/httpsyntax"
 )
@@ -74,8 +72,11 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 		if id == "" {
 			id = m.newID()
 		}
-		w.Header()[m.header] = []string{id}
-		next.ServeHTTP(w, r.WithContext(NewContext(r.Context(), id)))
+		// One allocation holds the context node and the header's value.
+		c := &idContext{Context: r.Context(), id: id}
+		c.field[0] = id
+		w.Header()[m.header] = c.field[:]
+		next.ServeHTTP(w, r.WithContext(c))
 	})
 }
 
@@ -88,16 +89,38 @@ func (m *Middleware) newID() string {
 	return NewID()
 }
 
-// NewID returns a new UUIDv7 string. It never fails: should the system's
-// random source fail, it falls back to a random hex string of the same
-// length class.
+// NewID returns a new UUIDv7 (RFC 9562) in its 36-character text form.
+// The first 60 bits are the time, to about a quarter of a microsecond
+// (RFC 9562 §6.2, method 3), so identifiers sort by the time they were
+// made; the remaining 62 bits are random. It is safe for concurrent use.
 func NewID() string {
-	if u, err := uuid.NewV7(); err == nil {
-		return u.String()
+	var b [36]byte
+	newV7(&b, time.Now())
+	return string(b[:])
+}
+
+// newV7 writes a UUIDv7 for the time now to dst.
+func newV7(dst *[36]byte, now time.Time) {
+	var u [16]byte
+	_, _ = rand.Read(u[8:]) // crypto/rand.Read never fails (Go 1.24+)
+	ms := uint64(now.UnixMilli())
+	frac := uint64(now.Nanosecond()%1e6) * 4096 / 1e6 // 12 bits of sub-millisecond time
+	for i := range 6 {
+		u[i] = byte(ms >> (40 - 8*i))
 	}
-	var b [16]byte
-	_, _ = rand.Read(b[:]) // crypto/rand.Read does not fail on supported platforms
-	return hex.EncodeToString(b[:])
+	u[6] = 0x70 | byte(frac>>8) // version 7
+	u[7] = byte(frac)
+	u[8] = 0x80 | u[8]&0x3f // variant 10
+	const digits = "0123456789abcdef"
+	j := 0
+	for i, x := range u {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			dst[j] = '-'
+			j++
+		}
+		dst[j], dst[j+1] = digits[x>>4], digits[x&0xf]
+		j += 2
+	}
 }
 
 // Valid reports whether id is acceptable as a request identifier: 1 to
@@ -117,15 +140,37 @@ func Valid(id string) bool {
 
 type ctxKey struct{}
 
+// idContext is a context carrying a request identifier. field backs the
+// response header's value, so that the middleware allocates once for
+// both.
+type idContext struct {
+	context.Context
+	id    string
+	field [1]string
+}
+
+// Value returns c itself for ctxKey, so that the identifier is read
+// without converting a string to an interface.
+func (c *idContext) Value(key any) any {
+	if _, ok := key.(ctxKey); ok {
+		return c
+	}
+	return c.Context.Value(key)
+}
+
+func (c *idContext) String() string { return "requestid.NewContext" }
+
 // NewContext returns a copy of ctx carrying id, for work that does not come
 // through the middleware (background jobs, tests).
 func NewContext(ctx context.Context, id string) context.Context {
-	return context.WithValue(ctx, ctxKey{}, id)
+	return &idContext{Context: ctx, id: id}
 }
 
 // FromContext returns the request identifier in ctx, or "" when there is
 // none.
 func FromContext(ctx context.Context) string {
-	id, _ := ctx.Value(ctxKey{}).(string)
-	return id
+	if c, ok := ctx.Value(ctxKey{}).(*idContext); ok {
+		return c.id
+	}
+	return ""
 }
