@@ -294,40 +294,6 @@ func redisHandshake(cmd redis.Cmder) bool {
 	return false
 }
 
-// redisWriter is a minimal reusable http.ResponseWriter: it keeps the
-// header fields and the status code and discards the body.
-type redisWriter struct {
-	h    http.Header
-	code int
-}
-
-// newRedisWriter returns an empty redisWriter.
-func newRedisWriter() *redisWriter { return &redisWriter{h: make(http.Header)} }
-
-// Header implements http.ResponseWriter.
-func (w *redisWriter) Header() http.Header { return w.h }
-
-// Write implements http.ResponseWriter, discarding p.
-func (w *redisWriter) Write(p []byte) (int, error) {
-	if w.code == 0 {
-		w.code = http.StatusOK
-	}
-	return len(p), nil
-}
-
-// WriteHeader implements http.ResponseWriter; the first code wins.
-func (w *redisWriter) WriteHeader(code int) {
-	if w.code == 0 {
-		w.code = code
-	}
-}
-
-// reset makes w ready for the next request.
-func (w *redisWriter) reset() {
-	clear(w.h)
-	w.code = 0
-}
-
 // redisAddrs returns n distinct client socket addresses, "10.x.y.z:40000".
 func redisAddrs(n int) []string {
 	addrs := make([]string, n)
@@ -340,9 +306,9 @@ func redisAddrs(n int) []string {
 
 // redisCheck returns an error unless w holds an admitted response that the
 // store decided: status 200 and lib's rate-limit field.
-func redisCheck(lib redisLib, w *redisWriter, addr string) error {
-	if w.code != http.StatusOK {
-		return fmt.Errorf("%s: status %d for %s, want 200 (each key has 1000 requests per hour)", lib.name, w.code, addr)
+func redisCheck(lib redisLib, w *benchWriter, addr string) error {
+	if w.code() != http.StatusOK {
+		return fmt.Errorf("%s: status %d for %s, want 200 (each key has 1000 requests per hour)", lib.name, w.code(), addr)
 	}
 	if len(w.h[lib.header]) == 0 {
 		return fmt.Errorf("%s: 200 for %s without %s: the store did not decide", lib.name, addr, lib.header)
@@ -370,7 +336,7 @@ func redisSetup(b *testing.B, lib redisLib, addrs []string, workers int) (http.H
 	for g := range workers {
 		wg.Go(func() {
 			r := httptest.NewRequest(http.MethodGet, "/", nil)
-			w := newRedisWriter()
+			w := newBenchWriter()
 			for i := g; i < len(addrs); i += workers {
 				r.RemoteAddr = addrs[i]
 				w.reset()
@@ -403,7 +369,7 @@ func BenchmarkRedisRateLimit(b *testing.B) {
 			b.Run(lib.name, func(b *testing.B) {
 				h, cnt := redisSetup(b, lib, addrs, 1)
 				r := httptest.NewRequest(http.MethodGet, "/", nil)
-				w := newRedisWriter()
+				w := newBenchWriter()
 				b.ReportAllocs()
 				b.ResetTimer()
 				cnt.n.Store(0)
@@ -430,7 +396,7 @@ func BenchmarkRedisRateLimit(b *testing.B) {
 				cnt.n.Store(0)
 				b.RunParallel(func(pb *testing.PB) {
 					r := httptest.NewRequest(http.MethodGet, "/", nil)
-					w := newRedisWriter()
+					w := newBenchWriter()
 					// 389 is prime to 1000: goroutines start far apart.
 					i := int(seq.Add(1)-1) * 389
 					for pb.Next() {
