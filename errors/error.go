@@ -2,6 +2,7 @@ package errors
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 )
 
@@ -11,9 +12,15 @@ import (
 // and never sent.
 //
 // Build one with a constructor (NotFound, Validation, ...) or a literal.
-// The With methods return modified copies, so an *Error kept in a variable
-// can be shared safely. An *Error must not be modified once it is shared
+// A literal's empty Code and Message are filled in from its Status when it
+// is rendered, as the constructors fill them: &Error{Status: 409} renders
+// as Conflict("") does. The With methods return modified copies, so an
+// *Error kept in a variable can be shared safely, and the copies still
+// match it with Is. An *Error must not be modified once it is shared
 // between goroutines.
+//
+// A nil *Error returned as an error by a handler adapted with Handler
+// counts as no error at all.
 type Error struct {
 	// Status is the HTTP status code, 400 to 599. Anything else is
 	// rendered as 500.
@@ -38,6 +45,10 @@ type Error struct {
 	// Err is the underlying cause. It is returned by Unwrap and logged for
 	// 5xx responses, and never written to a response body.
 	Err error
+
+	// parent is the *Error a With method copied this one from; Is follows
+	// it to recognise copies of a sentinel.
+	parent *Error
 }
 
 // Location says where a field error points.
@@ -130,9 +141,14 @@ func (f FieldError) Key() string {
 	return b.String()
 }
 
-// Error returns "code: message" followed by the cause, if any.
+// Error returns "code: message" followed by the cause, if any. A literal
+// without Code or Message shows the ones its Status gives.
 func (e *Error) Error() string {
-	s := e.Code + ": " + e.Message
+	if e == nil {
+		return "<nil>"
+	}
+	d := e.withDefaults()
+	s := d.Code + ": " + d.Message
 	if e.Err != nil {
 		s += ": " + e.Err.Error()
 	}
@@ -140,7 +156,58 @@ func (e *Error) Error() string {
 }
 
 // Unwrap returns the cause.
-func (e *Error) Unwrap() error { return e.Err }
+func (e *Error) Unwrap() error {
+	if e == nil {
+		return nil
+	}
+	return e.Err
+}
+
+// Is reports whether e is an instance of the sentinel target, so that the
+// standard errors.Is (and this package's Is) finds a sentinel through the
+// copies the With methods make:
+//
+//	var ErrNoTask = errors.NotFound("no such task").WithCode("no_task")
+//	...
+//	return ErrNoTask.WithCause(err) // errors.Is(err, ErrNoTask) is true
+//
+// target must be an *Error with the same Status and Code as e (an empty
+// Code counting as the one its Status gives). That is enough when the code
+// is the sentinel's own, such as "no_task": a code is the stable name of
+// one kind of failure, so every error carrying it is that failure, also
+// one decoded from a response or built again elsewhere. A code a
+// constructor gives every error of its status, such as "not_found" or
+// "conflict", names no particular failure, so then e must also be target
+// itself or a copy made from it by the With methods (directly or through
+// other copies): errors.NotFound("no task") and errors.NotFound("no user")
+// are different sentinels, and neither matches a fresh errors.NotFound("").
+// Give each sentinel its own code to make it recognisable everywhere.
+func (e *Error) Is(target error) bool {
+	t, ok := target.(*Error)
+	if !ok || e == nil || t == nil || e.Status != t.Status {
+		return false
+	}
+	code := e.Code
+	if code == "" {
+		code = defaultCode(e.Status)
+	}
+	tcode := t.Code
+	if tcode == "" {
+		tcode = defaultCode(t.Status)
+	}
+	if code != tcode {
+		return false
+	}
+	if tcode != defaultCode(t.Status) {
+		return true
+	}
+	for p := e; p != nil; p = p.parent {
+		if p == t {
+			return true
+		}
+	}
+	return false
+}
 
 // Details returns the field errors keyed as the envelope shows them
 // (FieldError.Key), each key with its messages in order. It returns nil
@@ -157,105 +224,186 @@ func (e *Error) Details() map[string][]string {
 	return m
 }
 
+// copy returns a shallow copy of e that remembers e as its parent.
+func (e *Error) copy() *Error {
+	c := *e
+	c.parent = e
+	return &c
+}
+
 // WithCode returns a copy of e with another code.
 func (e *Error) WithCode(code string) *Error {
-	c := *e
+	c := e.copy()
 	c.Code = code
-	return &c
+	return c
 }
 
 // WithMessage returns a copy of e with another message.
 func (e *Error) WithMessage(msg string) *Error {
-	c := *e
+	c := e.copy()
 	c.Message = msg
-	return &c
+	return c
 }
 
 // WithCause returns a copy of e wrapping err.
 func (e *Error) WithCause(err error) *Error {
-	c := *e
+	c := e.copy()
 	c.Err = err
-	return &c
+	return c
 }
 
 // WithFields returns a copy of e with fields appended to its field errors.
 func (e *Error) WithFields(fields ...FieldError) *Error {
-	c := *e
+	c := e.copy()
 	c.Fields = append(append([]FieldError(nil), e.Fields...), fields...)
-	return &c
+	return c
 }
 
 // WithExtension returns a copy of e with one more extension member.
 func (e *Error) WithExtension(key string, value any) *Error {
-	c := *e
+	c := e.copy()
 	c.Extensions = make(map[string]any, len(e.Extensions)+1)
 	for k, v := range e.Extensions {
 		c.Extensions[k] = v
 	}
 	c.Extensions[key] = value
-	return &c
+	return c
 }
 
-func newError(status int, code, msg, def string) *Error {
+func newError(status int, msg string) *Error {
+	e := &Error{Status: status, Code: defaultCode(status), Message: msg}
 	if msg == "" {
-		msg = def
+		e.Message = defaultMessage(status)
 	}
-	return &Error{Status: status, Code: code, Message: msg}
+	return e
+}
+
+// defaults holds the code and message the constructors give each status
+// they cover.
+var defaults = map[int][2]string{
+	http.StatusBadRequest:            {"bad_request", "the request is not valid"},
+	http.StatusUnauthorized:          {"unauthorized", "authentication is required"},
+	http.StatusForbidden:             {"forbidden", "this request is not allowed"},
+	http.StatusNotFound:              {"not_found", "the resource does not exist"},
+	http.StatusMethodNotAllowed:      {"method_not_allowed", "the method is not allowed on this resource"},
+	http.StatusConflict:              {"conflict", "the request conflicts with the current state of the resource"},
+	http.StatusPreconditionFailed:    {"precondition_failed", "a precondition of the request did not hold"},
+	http.StatusRequestEntityTooLarge: {"content_too_large", "the request body is too large"},
+	http.StatusUnsupportedMediaType:  {"unsupported_media_type", "the request body's media type is not supported"},
+	http.StatusUnprocessableEntity:   {"validation_failed", "the request did not pass validation"},
+	http.StatusPreconditionRequired:  {"precondition_required", "this request must be conditional"},
+	http.StatusTooManyRequests:       {"rate_limited", "too many requests"},
+	http.StatusInternalServerError:   {"internal_error", "internal error"},
+	http.StatusServiceUnavailable:    {"unavailable", "the service is temporarily unavailable"},
+}
+
+// defaultCode returns the code an *Error with this status and no Code
+// gets: the constructor's code, else the status text in snake case
+// ("gone", "bad_gateway"), else "status_" and the number.
+func defaultCode(status int) string {
+	if d, ok := defaults[status]; ok {
+		return d[0]
+	}
+	text := statusText(status)
+	if text == "" {
+		return "status_" + strconv.Itoa(status)
+	}
+	b := make([]byte, 0, len(text))
+	for i := 0; i < len(text); i++ {
+		switch c := text[i]; {
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9':
+			b = append(b, c)
+		case c >= 'A' && c <= 'Z':
+			b = append(b, c+'a'-'A')
+		case c == ' ' || c == '-':
+			b = append(b, '_')
+		}
+	}
+	return string(b)
+}
+
+// defaultMessage returns the message an *Error with this status and no
+// Message gets: the constructor's default, else the status text in lower
+// case ("gone", "bad gateway").
+func defaultMessage(status int) string {
+	if d, ok := defaults[status]; ok {
+		return d[1]
+	}
+	if text := statusText(status); text != "" {
+		return strings.ToLower(text)
+	}
+	return "the request failed"
+}
+
+// withDefaults returns e, or a copy of e whose empty Code and Message are
+// filled in from its Status as the constructors fill them.
+func (e *Error) withDefaults() *Error {
+	if e.Code != "" && e.Message != "" {
+		return e
+	}
+	c := *e
+	if c.Code == "" {
+		c.Code = defaultCode(c.Status)
+	}
+	if c.Message == "" {
+		c.Message = defaultMessage(c.Status)
+	}
+	return &c
 }
 
 // BadRequest returns a 400 error with code "bad_request". An empty msg
 // means a generic message.
 func BadRequest(msg string) *Error {
-	return newError(http.StatusBadRequest, "bad_request", msg, "the request is not valid")
+	return newError(http.StatusBadRequest, msg)
 }
 
 // Unauthorized returns a 401 error with code "unauthorized". The caller
 // sets the WWW-Authenticate header the status requires.
 func Unauthorized(msg string) *Error {
-	return newError(http.StatusUnauthorized, "unauthorized", msg, "authentication is required")
+	return newError(http.StatusUnauthorized, msg)
 }
 
 // Forbidden returns a 403 error with code "forbidden".
 func Forbidden(msg string) *Error {
-	return newError(http.StatusForbidden, "forbidden", msg, "this request is not allowed")
+	return newError(http.StatusForbidden, msg)
 }
 
 // NotFound returns a 404 error with code "not_found".
 func NotFound(msg string) *Error {
-	return newError(http.StatusNotFound, "not_found", msg, "the resource does not exist")
+	return newError(http.StatusNotFound, msg)
 }
 
 // MethodNotAllowed returns a 405 error with code "method_not_allowed". The
 // caller sets the Allow header the status requires.
 func MethodNotAllowed(msg string) *Error {
-	return newError(http.StatusMethodNotAllowed, "method_not_allowed", msg, "the method is not allowed on this resource")
+	return newError(http.StatusMethodNotAllowed, msg)
 }
 
 // Conflict returns a 409 error with code "conflict".
 func Conflict(msg string) *Error {
-	return newError(http.StatusConflict, "conflict", msg, "the request conflicts with the current state of the resource")
+	return newError(http.StatusConflict, msg)
 }
 
 // PreconditionFailed returns a 412 error with code "precondition_failed".
 func PreconditionFailed(msg string) *Error {
-	return newError(http.StatusPreconditionFailed, "precondition_failed", msg, "a precondition of the request did not hold")
+	return newError(http.StatusPreconditionFailed, msg)
 }
 
 // ContentTooLarge returns a 413 error with code "content_too_large".
 func ContentTooLarge(msg string) *Error {
-	return newError(http.StatusRequestEntityTooLarge, "content_too_large", msg, "the request body is too large")
+	return newError(http.StatusRequestEntityTooLarge, msg)
 }
 
 // UnsupportedMediaType returns a 415 error with code
 // "unsupported_media_type".
 func UnsupportedMediaType(msg string) *Error {
-	return newError(http.StatusUnsupportedMediaType, "unsupported_media_type", msg, "the request body's media type is not supported")
+	return newError(http.StatusUnsupportedMediaType, msg)
 }
 
 // Validation returns a 422 error with code "validation_failed" listing the
 // offending fields.
 func Validation(msg string, fields ...FieldError) *Error {
-	e := newError(http.StatusUnprocessableEntity, "validation_failed", msg, "the request did not pass validation")
+	e := newError(http.StatusUnprocessableEntity, msg)
 	e.Fields = fields
 	return e
 }
@@ -263,13 +411,13 @@ func Validation(msg string, fields ...FieldError) *Error {
 // PreconditionRequired returns a 428 error with code
 // "precondition_required"; msg should say which header to send.
 func PreconditionRequired(msg string) *Error {
-	return newError(http.StatusPreconditionRequired, "precondition_required", msg, "this request must be conditional")
+	return newError(http.StatusPreconditionRequired, msg)
 }
 
 // TooManyRequests returns a 429 error with code "rate_limited". The caller
 // sets Retry-After.
 func TooManyRequests(msg string) *Error {
-	return newError(http.StatusTooManyRequests, "rate_limited", msg, "too many requests")
+	return newError(http.StatusTooManyRequests, msg)
 }
 
 // Internal returns a 500 error with code "internal_error" wrapping cause.
@@ -282,5 +430,5 @@ func Internal(cause error) *Error {
 // the client, so it must not contain internal detail. The caller may set
 // Retry-After.
 func Unavailable(msg string) *Error {
-	return newError(http.StatusServiceUnavailable, "unavailable", msg, "the service is temporarily unavailable")
+	return newError(http.StatusServiceUnavailable, msg)
 }

@@ -1,10 +1,15 @@
 package errors
 
 import (
+	"bytes"
 	stderrors "errors"
+	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -83,8 +88,10 @@ func TestWithCopies(t *testing.T) {
 	}
 	want := &Error{Status: 404, Code: "item_missing", Message: "b", Err: io.EOF,
 		Fields: []FieldError{{In: InQuery, Path: "id", Detail: "bad"}}, Extensions: map[string]any{"x": 1, "y": 2}}
-	if !reflect.DeepEqual(c, want) {
-		t.Errorf("got %+v, want %+v", c, want)
+	got := *c
+	got.parent = nil // the chain Is follows, tested in TestIs
+	if !reflect.DeepEqual(&got, want) {
+		t.Errorf("got %+v, want %+v", &got, want)
 	}
 	// Appending to a copy's fields must not write into the original's array.
 	v := Validation("", BodyField("/a", "1"))
@@ -150,5 +157,132 @@ func TestStatusText(t *testing.T) {
 		if got := statusText(code); got != want {
 			t.Errorf("statusText(%d) = %q, want %q", code, got, want)
 		}
+	}
+}
+
+func TestIs(t *testing.T) {
+	errNoTask := NotFound("no such task").WithCode("no_task")
+	errNoUser := NotFound("no such user").WithCode("no_user")
+	errTaskGone := NotFound("no such task")    // a constructor's code only
+	errUserGone := NotFound("no such user")    // the same status and code
+	errRenamed := errTaskGone.WithMessage("x") // a sentinel made from one
+	errLiteral := &Error{Status: 409}
+	errCustomLiteral := &Error{Status: 409, Code: "stock_taken"}
+	tests := []struct {
+		name   string
+		err    error
+		target error
+		want   bool
+	}{
+		{"own code, through WithCause", errNoTask.WithCause(io.EOF), errNoTask, true},
+		{"own code, through several copies", errNoTask.WithMessage("task 7").WithFields(QueryParam("id", "x")).WithExtension("id", 7), errNoTask, true},
+		{"own code, wrapped again", fmt.Errorf("store: %w", errNoTask.WithCause(io.EOF)), errNoTask, true},
+		{"own code, built again (a decoded response)", &Error{Status: 404, Code: "no_task", Message: "gone"}, errNoTask, true},
+		{"other own code", errNoUser.WithCause(io.EOF), errNoTask, false},
+		{"own code, other status", Conflict("").WithCode("no_task"), errNoTask, false},
+		{"code changed by WithCode", errNoTask.WithCode("no_task_v2"), errNoTask, false},
+		{"generic code, the sentinel itself", errTaskGone, errTaskGone, true},
+		{"generic code, through WithCause", errTaskGone.WithCause(io.EOF), errTaskGone, true},
+		{"generic code, unrelated sentinel", errUserGone.WithCause(io.EOF), errTaskGone, false},
+		{"generic code, fresh constructor", NotFound(""), errTaskGone, false},
+		{"generic code, sentinel made from a sentinel", errRenamed.WithCause(io.EOF), errRenamed, true},
+		{"copy of a copy is still the original", errRenamed, errTaskGone, true},
+		{"the original is not its copy", errTaskGone, errRenamed, false},
+		{"literal without code through WithCause", errLiteral.WithCause(io.EOF), errLiteral, true},
+		{"literal without code, fresh Conflict", Conflict(""), errLiteral, false},
+		{"literal with own code, rebuilt", &Error{Status: 409, Code: "stock_taken"}, errCustomLiteral, true},
+		{"not an *Error target", errNoTask, io.EOF, false},
+		{"nil *Error target", errNoTask, (*Error)(nil), false},
+		{"cause still found", errNoTask.WithCause(io.EOF), io.EOF, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := stderrors.Is(tt.err, tt.target); got != tt.want {
+				t.Errorf("errors.Is(%v, %v) = %v, want %v", tt.err, tt.target, got, tt.want)
+			}
+			if got := Is(tt.err, tt.target); got != tt.want {
+				t.Errorf("Is(%v, %v) = %v, want %v", tt.err, tt.target, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestLiteralDefaults(t *testing.T) {
+	tests := []struct {
+		name     string
+		err      *Error
+		format   Format
+		wantBody string
+		wantText string
+	}{
+		{"conflict", &Error{Status: 409}, Envelope,
+			`{"error":{"code":"conflict","message":"the request conflicts with the current state of the resource"}}`,
+			"conflict: the request conflicts with the current state of the resource"},
+		{"code kept, message derived", &Error{Status: 404, Code: "no_task"}, Envelope,
+			`{"error":{"code":"no_task","message":"the resource does not exist"}}`, "no_task: the resource does not exist"},
+		{"message kept, code derived", &Error{Status: 422, Message: "bad"}, Envelope,
+			`{"error":{"code":"validation_failed","message":"bad"}}`, "validation_failed: bad"},
+		{"status without a constructor", &Error{Status: 410}, Envelope,
+			`{"error":{"code":"gone","message":"gone"}}`, "gone: gone"},
+		{"renamed status text", &Error{Status: 413}, Envelope,
+			`{"error":{"code":"content_too_large","message":"the request body is too large"}}`, "content_too_large: the request body is too large"},
+		{"punctuated status text", &Error{Status: 418}, Envelope,
+			`{"error":{"code":"im_a_teapot","message":"i'm a teapot"}}`, "im_a_teapot: i'm a teapot"},
+		{"unnamed status", &Error{Status: 499}, Envelope,
+			`{"error":{"code":"status_499","message":"the request failed"}}`, "status_499: the request failed"},
+		{"problem format", &Error{Status: 409}, Problem,
+			`{"type":"about:blank","title":"Conflict","status":409,"detail":"the request conflicts with the current state of the resource","code":"conflict"}`, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := httptest.NewRecorder()
+			rd := &Renderer{Format: tt.format}
+			rd.Write(rec, httptest.NewRequest(http.MethodGet, "/", nil), tt.err)
+			if rec.Code != tt.err.Status || rec.Body.String() != tt.wantBody {
+				t.Errorf("got %d %s, want %d %s", rec.Code, rec.Body.String(), tt.err.Status, tt.wantBody)
+			}
+			if tt.wantText != "" && tt.err.Error() != tt.wantText {
+				t.Errorf("Error() = %q, want %q", tt.err.Error(), tt.wantText)
+			}
+		})
+	}
+	// The literal itself is left as it was: it may be a shared sentinel.
+	e := &Error{Status: 409}
+	Write(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/", nil), e)
+	if e.Code != "" || e.Message != "" {
+		t.Errorf("Write modified the literal: %+v", e)
+	}
+}
+
+func TestWriteTypedNil(t *testing.T) {
+	var nilErr *Error
+	tests := []struct {
+		name string
+		err  error
+	}{
+		{"typed nil", nilErr},
+		{"wrapped typed nil", fmt.Errorf("lookup: %w", nilErr)},
+		{"nil", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var logs bytes.Buffer
+			rd := &Renderer{Logger: slog.New(slog.NewTextHandler(&logs, nil))}
+			rec := httptest.NewRecorder()
+			rd.Write(rec, httptest.NewRequest(http.MethodGet, "/", nil), tt.err)
+			want := `{"error":{"code":"internal_error","message":"internal error"}}`
+			if rec.Code != 500 || rec.Body.String() != want {
+				t.Errorf("got %d %s, want 500 %s", rec.Code, rec.Body.String(), want)
+			}
+			if !strings.Contains(logs.String(), "request failed") {
+				t.Errorf("log %q lacks the failure", logs.String())
+			}
+		})
+	}
+	if got := nilErr.Error(); got != "<nil>" {
+		t.Errorf("(*Error)(nil).Error() = %q, want <nil>", got)
+	}
+	if got := nilErr.Unwrap(); got != nil {
+		t.Errorf("(*Error)(nil).Unwrap() = %v, want nil", got)
 	}
 }

@@ -14,7 +14,9 @@ import (
 // Handler adapts a function that returns an error to an http.Handler. A
 // returned error is rendered with Write, unless the handler had already
 // started its response; then nothing more is written and the error is
-// logged. Handler is safe for concurrent use if the function is.
+// logged. A nil *Error returned as the error (var e *errors.Error; return
+// e) counts as nil: nothing is written. Handler is safe for concurrent use
+// if the function is.
 //
 //	mux.Handle("GET /items/{id}", errors.Handler(func(w http.ResponseWriter, r *http.Request) error {
 //		item, err := store.Get(r.Context(), r.PathValue("id"))
@@ -31,7 +33,7 @@ func (h Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	err := h(rw, r)
 	started := cw.Started()
 	capture.Put(cw)
-	if err == nil {
+	if e, ok := err.(*Error); err == nil || ok && e == nil {
 		return
 	}
 	if started {

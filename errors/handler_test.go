@@ -32,6 +32,16 @@ func TestHandler(t *testing.T) {
 			io.WriteString(w, "made")
 			return nil
 		}, 201, "made", ""},
+		{"typed nil *Error after writing", func(w http.ResponseWriter, r *http.Request) error {
+			w.WriteHeader(201)
+			io.WriteString(w, "made")
+			var e *Error
+			return e
+		}, 201, "made", ""},
+		{"typed nil *Error without writing", func(w http.ResponseWriter, r *http.Request) error {
+			var e *Error
+			return e
+		}, 200, "", ""},
 		{"error before writing", func(w http.ResponseWriter, r *http.Request) error {
 			w.Header().Set("ETag", `"stale"`)
 			return NotFound("no such item")

@@ -104,8 +104,11 @@ func Write(w http.ResponseWriter, r *http.Request, err error) {
 // The caller must not have written the response yet; Handler and Recover
 // take care of that for handlers.
 func (rd *Renderer) Write(w http.ResponseWriter, r *http.Request, err error) {
+	if e, ok := err.(*Error); ok && e == nil {
+		err = nil // a typed nil is no error: rendered as a nil err is
+	}
 	var e *Error
-	if !As(err, &e) || e.Status < 400 || e.Status > 599 {
+	if !As(err, &e) || e == nil || e.Status < 400 || e.Status > 599 {
 		var mbe *http.MaxBytesError
 		if As(err, &mbe) {
 			e = ContentTooLarge("the request body is larger than " + strconv.FormatInt(mbe.Limit, 10) + " bytes")
@@ -113,6 +116,7 @@ func (rd *Renderer) Write(w http.ResponseWriter, r *http.Request, err error) {
 			e = Internal(err)
 		}
 	}
+	e = e.withDefaults()
 	var reqID, instance string
 	if r != nil {
 		reqID = requestid.FromContext(r.Context())
