@@ -47,6 +47,20 @@
 // Wrap the routes rather than the whole mux when Validators needs
 // r.PathValue: the mux sets path values only as it routes the request.
 //
+// On chi, install the middleware per route with r.With, so it runs only
+// once chi has matched the path and the method:
+//
+//	r.Route("/items/{id}", func(r chi.Router) {
+//		r.With(tags.Handler).Get("/", getItem)
+//		r.With(tags.Handler).Put("/", putItem)
+//	})
+//
+// Installed with r.Use inside r.Route it runs before the sub-router's
+// method check: a PATCH to a GET-only route would have its validators
+// looked up and get 428 or 412 instead of chi's 405. Validators may read
+// chi.URLParam there. The examples/chirouter directory of the repository
+// has this as a runnable example.
+//
 // A client reads the item, keeps its ETag, and sends it back in If-Match
 // with its change. If someone else changed the item in between, the tag no
 // longer matches and the client gets 412 with code "precondition_failed";

@@ -19,6 +19,18 @@
 // Installed per route, inside the router, the route pattern is part of
 // the fingerprint (r.Pattern); installed around the router, the path is.
 //
+// On chi, install it per route with r.With, so it runs only once chi has
+// matched the path and the method, and only on the routes that need it:
+//
+//	r.With(idem.Require).Post("/orders", createOrder)
+//	r.With(idem.Handler).Post("/carts", addToCart)
+//
+// Installed with r.Use inside r.Route it runs before the sub-router's
+// method check, so a request chi would refuse with 405 is first held to
+// the key rules (and a missing key answered with 400). The
+// examples/chirouter directory of the repository has this as a runnable
+// example.
+//
 // # What a client sees
 //
 //	first request            the handler's response
