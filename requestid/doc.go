@@ -21,4 +21,12 @@
 //	m, err := requestid.New(requestid.Config{Header: "Request-Id", IgnoreIncoming: true})
 //	if err != nil { ... }
 //	handler := m.Handler(mux)
+//
+// # Logging
+//
+// LogAttr gives the identifier as a slog attribute "request_id", and
+// LogHandler wraps a slog.Handler to add it to every record logged with a
+// request's context. The errors package already puts "request_id" on the
+// records it logs; LogHandler leaves those as they are, so the attribute
+// appears once.
 package requestid
