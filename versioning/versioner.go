@@ -364,12 +364,12 @@ func (v *Versioner) serve(w http.ResponseWriter, r *http.Request, next http.Hand
 	var c *vctx
 	var r2 *http.Request
 	if src == SourcePath && v.pathMode != KeepPath {
-		uc := &urlCtx{vctx: vctx{Context: r.Context(), ver: ver, src: src}}
+		uc := &urlCtx{vctx: vctx{Context: r.Context(), ver: ver, src: src, v: v}}
 		c = &uc.vctx
 		r2 = r.WithContext(uc)
 		v.rewrite(uc, r2, end)
 	} else {
-		c = &vctx{Context: r.Context(), ver: ver, src: src}
+		c = &vctx{Context: r.Context(), ver: ver, src: src, v: v}
 		r2 = r.WithContext(c)
 	}
 	c.vals[0] = ver.Name

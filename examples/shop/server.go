@@ -363,13 +363,11 @@ func writeJSON(w http.ResponseWriter, status int, v any) error {
 }
 
 // versionPath returns the path of a resource in the API version the
-// client used: "/api/v1/items/7" for a version 1 request.
+// client used: "/api/v1/items/7" for a version 1 request. The handlers see
+// every request as version 2 (RewritePath); versioning.Path puts the
+// client's own version back.
 func versionPath(r *http.Request, rest string) string {
-	v := versioning.FromContext(r.Context())
-	if v == "" {
-		v = "2"
-	}
-	return "/api/v" + v + rest
+	return versioning.Path(r.Context(), "/api/v2"+rest)
 }
 
 // parseID parses a resource id from the path; ok is false for anything
