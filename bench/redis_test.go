@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"runtime"
 	"strconv"
 	"strings"
@@ -26,6 +25,7 @@ import (
 	"github.com/ulule/limiter/v3/drivers/middleware/stdlib"
 	ululeredis "github.com/ulule/limiter/v3/drivers/store/redis"
 
+	"github.com/restwell/restwell/internal/testenv"
 	"github.com/restwell/restwell/ratelimit"
 	"github.com/restwell/restwell/redisstore"
 )
@@ -192,19 +192,13 @@ func (l redisLib) handler(tb testing.TB, c *redis.Client, limit int) http.Handle
 // them unchanged: their reads keep the default ReadTimeout.
 func redisClient(tb testing.TB) *redis.Client {
 	tb.Helper()
-	addr := os.Getenv("RESTWELL_REDIS_ADDR")
-	if addr == "" {
-		addr = "127.0.0.1:6379"
-	}
+	addr := testenv.RedisAddr()
 	c := redis.NewClient(&redis.Options{Addr: addr, ContextTimeoutEnabled: true})
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	if err := c.Ping(ctx).Err(); err != nil {
 		c.Close()
-		if os.Getenv("RESTWELL_REQUIRE_REDIS") == "1" {
-			tb.Fatalf("Redis at %s is required (RESTWELL_REQUIRE_REDIS=1) but does not answer: %v", addr, err)
-		}
-		tb.Skipf("no Redis at %s (set RESTWELL_REDIS_ADDR, or RESTWELL_REQUIRE_REDIS=1 to fail): %v", addr, err)
+		testenv.Unavailable(tb, testenv.Redis, "no Redis at %s (set RESTWELL_REDIS_ADDR): %v", addr, err)
 	}
 	tb.Cleanup(func() { c.Close() })
 	return c

@@ -6,7 +6,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -17,6 +16,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	apierrors "github.com/restwell/restwell/errors"
+	"github.com/restwell/restwell/internal/testenv"
 	"github.com/restwell/restwell/ratelimit"
 	"github.com/restwell/restwell/ratelimit/storetest"
 )
@@ -414,11 +414,7 @@ func BenchmarkRateLimitTake(b *testing.B) {
 	for _, ctxTimeouts := range []bool{false, true} {
 		b.Run("ContextTimeoutEnabled="+strconv.FormatBool(ctxTimeouts), func(b *testing.B) {
 			newClient(b) // skip without Redis
-			addr := os.Getenv("RESTWELL_REDIS_ADDR")
-			if addr == "" {
-				addr = "127.0.0.1:6379"
-			}
-			c := redis.NewClient(&redis.Options{Addr: addr, ContextTimeoutEnabled: ctxTimeouts})
+			c := redis.NewClient(&redis.Options{Addr: testenv.RedisAddr(), ContextTimeoutEnabled: ctxTimeouts})
 			defer c.Close()
 			s := newRateLimitStore(b, c, testPrefix(b))
 			policies := []ratelimit.Policy{{Name: "burst", Limit: 1_000_000, Window: time.Second}, {Name: "default", Limit: 1_000_000_000, Window: time.Hour}}

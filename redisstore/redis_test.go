@@ -5,13 +5,14 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"net"
-	"os"
 	"os/exec"
 	"strconv"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/restwell/restwell/internal/testenv"
 )
 
 // newClient returns a client for the Redis server at RESTWELL_REDIS_ADDR
@@ -19,19 +20,13 @@ import (
 // when RESTWELL_REQUIRE_REDIS=1.
 func newClient(t testing.TB) *redis.Client {
 	t.Helper()
-	addr := os.Getenv("RESTWELL_REDIS_ADDR")
-	if addr == "" {
-		addr = "127.0.0.1:6379"
-	}
+	addr := testenv.RedisAddr()
 	c := redis.NewClient(&redis.Options{Addr: addr})
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	if err := c.Ping(ctx).Err(); err != nil {
 		c.Close()
-		if os.Getenv("RESTWELL_REQUIRE_REDIS") == "1" {
-			t.Fatalf("Redis at %s is required (RESTWELL_REQUIRE_REDIS=1) but does not answer: %v", addr, err)
-		}
-		t.Skipf("no Redis at %s (set RESTWELL_REDIS_ADDR): %v", addr, err)
+		testenv.Unavailable(t, testenv.Redis, "no Redis at %s (set RESTWELL_REDIS_ADDR): %v", addr, err)
 	}
 	t.Cleanup(func() { c.Close() })
 	return c
@@ -60,10 +55,7 @@ type redisServer struct {
 func startRedis(t testing.TB) *redisServer {
 	t.Helper()
 	if _, err := exec.LookPath("redis-server"); err != nil {
-		if os.Getenv("RESTWELL_REQUIRE_REDIS") == "1" {
-			t.Fatalf("redis-server is required (RESTWELL_REQUIRE_REDIS=1) but not installed")
-		}
-		t.Skip("redis-server is not installed")
+		testenv.Unavailable(t, testenv.RedisServer, "redis-server is not installed")
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -10,7 +10,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -20,6 +19,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib"
 	"github.com/restwell/restwell/idempotency"
 	"github.com/restwell/restwell/idempotency/storetest"
+	"github.com/restwell/restwell/internal/testenv"
 	_ "modernc.org/sqlite"
 )
 
@@ -59,18 +59,12 @@ var pgDB struct {
 	err  error
 }
 
-// openPostgres returns the database at RESTWELL_POSTGRES_DSN. Without
-// one it skips the test, or fails it when RESTWELL_REQUIRE_POSTGRES=1.
+// openPostgres returns the database at RESTWELL_POSTGRES_DSN (default
+// postgres://postgres@127.0.0.1:5432/test?sslmode=disable). Without one it
+// skips the test, or fails it when RESTWELL_REQUIRE_POSTGRES=1.
 func openPostgres(t testing.TB) *sql.DB {
 	t.Helper()
-	dsn := os.Getenv("RESTWELL_POSTGRES_DSN")
-	required := os.Getenv("RESTWELL_REQUIRE_POSTGRES") == "1"
-	if dsn == "" {
-		if required {
-			t.Fatal("PostgreSQL is required (RESTWELL_REQUIRE_POSTGRES=1) but RESTWELL_POSTGRES_DSN is not set")
-		}
-		t.Skip("RESTWELL_POSTGRES_DSN is not set")
-	}
+	dsn := testenv.PostgresDSN()
 	db, err := sql.Open("pgx", dsn)
 	if err == nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -78,10 +72,10 @@ func openPostgres(t testing.TB) *sql.DB {
 		cancel()
 	}
 	if err != nil {
-		if required {
-			t.Fatalf("PostgreSQL is required (RESTWELL_REQUIRE_POSTGRES=1) but does not answer: %v", err)
+		if db != nil {
+			db.Close()
 		}
-		t.Skipf("no PostgreSQL at RESTWELL_POSTGRES_DSN: %v", err)
+		testenv.Unavailable(t, testenv.Postgres, "no PostgreSQL at RESTWELL_POSTGRES_DSN: %v", err)
 	}
 	db.SetMaxOpenConns(8)
 	t.Cleanup(func() { db.Close() })

@@ -3,7 +3,6 @@ package keyset
 import (
 	"context"
 	"database/sql"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -11,6 +10,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib"
 	_ "modernc.org/sqlite"
 
+	"github.com/restwell/restwell/internal/testenv"
 	"github.com/restwell/restwell/pagination"
 	"github.com/restwell/restwell/pagination/keysettest"
 )
@@ -34,18 +34,12 @@ func openSQLite(t *testing.T, params string) *sql.DB {
 	return db
 }
 
-// openPostgres connects to RESTWELL_POSTGRES_DSN, skipping the test when
-// it is unset or unreachable, except under RESTWELL_REQUIRE_POSTGRES=1.
+// openPostgres connects to RESTWELL_POSTGRES_DSN (default
+// postgres://postgres@127.0.0.1:5432/test?sslmode=disable), skipping the
+// test when it is unreachable, except under RESTWELL_REQUIRE_POSTGRES=1.
 func openPostgres(t *testing.T) *sql.DB {
 	t.Helper()
-	required := os.Getenv("RESTWELL_REQUIRE_POSTGRES") == "1"
-	dsn := os.Getenv("RESTWELL_POSTGRES_DSN")
-	if dsn == "" {
-		if required {
-			t.Fatal("RESTWELL_REQUIRE_POSTGRES=1 but RESTWELL_POSTGRES_DSN is not set")
-		}
-		t.Skip("RESTWELL_POSTGRES_DSN is not set")
-	}
+	dsn := testenv.PostgresDSN()
 	db, err := sql.Open("pgx", dsn)
 	if err != nil {
 		t.Fatal(err)
@@ -54,10 +48,7 @@ func openPostgres(t *testing.T) *sql.DB {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := db.PingContext(ctx); err != nil {
-		if required {
-			t.Fatalf("PostgreSQL at RESTWELL_POSTGRES_DSN: %v", err)
-		}
-		t.Skipf("PostgreSQL at RESTWELL_POSTGRES_DSN does not answer: %v", err)
+		testenv.Unavailable(t, testenv.Postgres, "no PostgreSQL at RESTWELL_POSTGRES_DSN: %v", err)
 	}
 	return db
 }

@@ -1,0 +1,60 @@
+package testenv
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func TestSummary(t *testing.T) {
+	tests := []struct {
+		name string
+		log  string
+		want string
+	}{
+		{"nothing skipped", "", "restwell: no test group skipped"},
+		{"one group", "postgres\tno PostgreSQL at x\npostgres\tno PostgreSQL at y\n",
+			"restwell: SKIPPED test groups: postgres (2 skips: no PostgreSQL at x)"},
+		{"groups sorted, junk ignored", "redis\tno Redis\ngarbage\n\npostgres\tno PostgreSQL\nredis-server\tnot installed\nredis\tno Redis\n",
+			"restwell: SKIPPED test groups: postgres (1 skips: no PostgreSQL); redis (2 skips: no Redis); redis-server (1 skips: not installed)"},
+		{"unterminated last line", "redis\tno Redis", "restwell: SKIPPED test groups: redis (1 skips: no Redis)"},
+	}
+	for _, tt := range tests {
+		if got := Summary([]byte(tt.log)); got != tt.want {
+			t.Errorf("%s: Summary = %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestUnavailableRecordsSkip(t *testing.T) {
+	log := filepath.Join(t.TempDir(), "skips")
+	t.Setenv(SkipLogVar, log)
+	t.Setenv(Postgres.RequireVar(), "")
+	ok := t.Run("skipper", func(t *testing.T) {
+		Unavailable(t, Postgres, "no PostgreSQL at %s:\n%s", "db", "refused")
+		t.Error("Unavailable returned")
+	})
+	if !ok {
+		t.Fatal("the skipped subtest failed")
+	}
+	got, err := os.ReadFile(log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "postgres\tno PostgreSQL at db: refused\n"; string(got) != want {
+		t.Errorf("skip log = %q, want %q", got, want)
+	}
+}
+
+func TestDefaults(t *testing.T) {
+	t.Setenv("RESTWELL_POSTGRES_DSN", "")
+	t.Setenv("RESTWELL_REDIS_ADDR", "")
+	if PostgresDSN() != DefaultPostgresDSN || RedisAddr() != DefaultRedisAddr {
+		t.Errorf("defaults: %q %q", PostgresDSN(), RedisAddr())
+	}
+	t.Setenv("RESTWELL_POSTGRES_DSN", "postgres://other")
+	t.Setenv("RESTWELL_REDIS_ADDR", "127.0.0.1:1")
+	if PostgresDSN() != "postgres://other" || RedisAddr() != "127.0.0.1:1" {
+		t.Errorf("from the environment: %q %q", PostgresDSN(), RedisAddr())
+	}
+}
