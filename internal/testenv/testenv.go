@@ -8,9 +8,12 @@
 // appended, as one line "group<TAB>reason", to the file named by
 // RESTWELL_SKIP_LOG when that is set; internal/cmd/testall sets it and
 // prints one line naming every skipped group once go test is done.
+// Examples that need a server are kept from running by SkipExamples,
+// called from TestMain.
 package testenv
 
 import (
+	"flag"
 	"fmt"
 	"os"
 	"sort"
@@ -74,14 +77,46 @@ func Unavailable(tb testing.TB, g Group, format string, args ...any) {
 	if g.Required() {
 		tb.Fatalf("%s (required: %s=1)", msg, g.RequireVar())
 	}
-	if path := os.Getenv(SkipLogVar); path != "" {
-		line := string(g) + "\t" + strings.Join(strings.Fields(msg), " ") + "\n"
-		if f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600); err == nil {
-			_, _ = f.WriteString(line) // one small append: whole lines, even from parallel packages
-			f.Close()
-		}
-	}
+	record(g, strings.Join(strings.Fields(msg), " "), 1)
 	tb.Skipf("%s (set %s=1 to fail instead)", msg, g.RequireVar())
+}
+
+// SkipExamples keeps go test from running the named examples, which need
+// what g provides: an Example with an Output comment has no testing.T and
+// cannot skip itself. Call it from TestMain, after flag.Parse, once a
+// check found the server missing; reason says how. When g is required it
+// does nothing, so the examples run and fail. Otherwise it adds the names
+// to -test.skip and records one skip per example, as Unavailable does.
+func SkipExamples(g Group, reason string, names ...string) {
+	if g.Required() || len(names) == 0 {
+		return
+	}
+	f := flag.Lookup("test.skip")
+	if f == nil {
+		return // not in a test binary
+	}
+	pattern := "^(" + strings.Join(names, "|") + ")$"
+	if old := f.Value.String(); old != "" {
+		pattern = old + "|" + pattern
+	}
+	if err := f.Value.Set(pattern); err != nil {
+		return
+	}
+	msg := strings.Join(strings.Fields(reason), " ")
+	fmt.Printf("skipping %s: %s (set %s=1 to fail instead)\n", strings.Join(names, ", "), msg, g.RequireVar())
+	record(g, msg, len(names))
+}
+
+func record(g Group, msg string, n int) {
+	path := os.Getenv(SkipLogVar)
+	if path == "" {
+		return
+	}
+	line := strings.Repeat(string(g)+"\t"+msg+"\n", n)
+	if f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600); err == nil {
+		_, _ = f.WriteString(line) // one small append: whole lines, even from parallel packages
+		f.Close()
+	}
 }
 
 // Summary turns the contents of a skip log into one line naming every

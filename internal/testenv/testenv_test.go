@@ -1,6 +1,7 @@
 package testenv
 
 import (
+	"flag"
 	"os"
 	"path/filepath"
 	"testing"
@@ -56,5 +57,30 @@ func TestDefaults(t *testing.T) {
 	t.Setenv("RESTWELL_REDIS_ADDR", "127.0.0.1:1")
 	if PostgresDSN() != "postgres://other" || RedisAddr() != "127.0.0.1:1" {
 		t.Errorf("from the environment: %q %q", PostgresDSN(), RedisAddr())
+	}
+}
+
+func TestSkipExamples(t *testing.T) {
+	f := flag.Lookup("test.skip")
+	old := f.Value.String()
+	t.Cleanup(func() { f.Value.Set(old) })
+	log := filepath.Join(t.TempDir(), "skips")
+	t.Setenv(SkipLogVar, log)
+
+	t.Setenv(Redis.RequireVar(), "1")
+	SkipExamples(Redis, "no Redis", "ExampleA")
+	if got := f.Value.String(); got != old {
+		t.Errorf("required group: -test.skip = %q, want it unchanged (%q)", got, old)
+	}
+
+	t.Setenv(Redis.RequireVar(), "")
+	f.Value.Set("TestSlow")
+	SkipExamples(Redis, "no\nRedis", "ExampleA", "Example_b")
+	if got, want := f.Value.String(), "TestSlow|^(ExampleA|Example_b)$"; got != want {
+		t.Errorf("-test.skip = %q, want %q", got, want)
+	}
+	b, _ := os.ReadFile(log)
+	if want := "redis\tno Redis\nredis\tno Redis\n"; string(b) != want {
+		t.Errorf("skip log = %q, want %q", b, want)
 	}
 }
