@@ -271,38 +271,55 @@ func (e *Error) WithExtension(key string, value any) *Error {
 }
 
 func newError(status int, msg string) *Error {
-	e := &Error{Status: status, Code: defaultCode(status), Message: msg}
+	code, def, _ := defaults(status)
 	if msg == "" {
-		e.Message = defaultMessage(status)
+		msg = def
 	}
-	return e
+	return &Error{Status: status, Code: code, Message: msg}
 }
 
-// defaults holds the code and message the constructors give each status
-// they cover.
-var defaults = map[int][2]string{
-	http.StatusBadRequest:            {"bad_request", "the request is not valid"},
-	http.StatusUnauthorized:          {"unauthorized", "authentication is required"},
-	http.StatusForbidden:             {"forbidden", "this request is not allowed"},
-	http.StatusNotFound:              {"not_found", "the resource does not exist"},
-	http.StatusMethodNotAllowed:      {"method_not_allowed", "the method is not allowed on this resource"},
-	http.StatusConflict:              {"conflict", "the request conflicts with the current state of the resource"},
-	http.StatusPreconditionFailed:    {"precondition_failed", "a precondition of the request did not hold"},
-	http.StatusRequestEntityTooLarge: {"content_too_large", "the request body is too large"},
-	http.StatusUnsupportedMediaType:  {"unsupported_media_type", "the request body's media type is not supported"},
-	http.StatusUnprocessableEntity:   {"validation_failed", "the request did not pass validation"},
-	http.StatusPreconditionRequired:  {"precondition_required", "this request must be conditional"},
-	http.StatusTooManyRequests:       {"rate_limited", "too many requests"},
-	http.StatusInternalServerError:   {"internal_error", "internal error"},
-	http.StatusServiceUnavailable:    {"unavailable", "the service is temporarily unavailable"},
+// defaults returns the code and message the constructors give status,
+// and false for a status no constructor covers.
+func defaults(status int) (code, msg string, ok bool) {
+	switch status {
+	case http.StatusBadRequest:
+		return "bad_request", "the request is not valid", true
+	case http.StatusUnauthorized:
+		return "unauthorized", "authentication is required", true
+	case http.StatusForbidden:
+		return "forbidden", "this request is not allowed", true
+	case http.StatusNotFound:
+		return "not_found", "the resource does not exist", true
+	case http.StatusMethodNotAllowed:
+		return "method_not_allowed", "the method is not allowed on this resource", true
+	case http.StatusConflict:
+		return "conflict", "the request conflicts with the current state of the resource", true
+	case http.StatusPreconditionFailed:
+		return "precondition_failed", "a precondition of the request did not hold", true
+	case http.StatusRequestEntityTooLarge:
+		return "content_too_large", "the request body is too large", true
+	case http.StatusUnsupportedMediaType:
+		return "unsupported_media_type", "the request body's media type is not supported", true
+	case http.StatusUnprocessableEntity:
+		return "validation_failed", "the request did not pass validation", true
+	case http.StatusPreconditionRequired:
+		return "precondition_required", "this request must be conditional", true
+	case http.StatusTooManyRequests:
+		return "rate_limited", "too many requests", true
+	case http.StatusInternalServerError:
+		return "internal_error", "internal error", true
+	case http.StatusServiceUnavailable:
+		return "unavailable", "the service is temporarily unavailable", true
+	}
+	return "", "", false
 }
 
 // defaultCode returns the code an *Error with this status and no Code
 // gets: the constructor's code, else the status text in snake case
 // ("gone", "bad_gateway"), else "status_" and the number.
 func defaultCode(status int) string {
-	if d, ok := defaults[status]; ok {
-		return d[0]
+	if code, _, ok := defaults(status); ok {
+		return code
 	}
 	text := statusText(status)
 	if text == "" {
@@ -326,8 +343,8 @@ func defaultCode(status int) string {
 // Message gets: the constructor's default, else the status text in lower
 // case ("gone", "bad gateway").
 func defaultMessage(status int) string {
-	if d, ok := defaults[status]; ok {
-		return d[1]
+	if _, msg, ok := defaults(status); ok {
+		return msg
 	}
 	if text := statusText(status); text != "" {
 		return strings.ToLower(text)

@@ -102,3 +102,34 @@ func TestWrapMux(t *testing.T) {
 		})
 	}
 }
+
+func BenchmarkWrapMux(b *testing.B) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /items/{id}", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(`{"id":1}`)) })
+	h := WrapMux(mux)
+	for _, bc := range []struct{ name, method, path string }{
+		{"200", "GET", "/items/1"},
+		{"404", "GET", "/nothing"},
+		{"405", "DELETE", "/items/1"},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			req := httptest.NewRequest(bc.method, bc.path, nil)
+			w := &discardWriter{h: make(http.Header, 4)}
+			b.ReportAllocs()
+			for b.Loop() {
+				clear(w.h)
+				h.ServeHTTP(w, req)
+			}
+		})
+	}
+}
+
+func BenchmarkConstructor(b *testing.B) {
+	cause := io.EOF
+	b.ReportAllocs()
+	for b.Loop() {
+		errSink = NotFound("no item with that id").WithCause(cause) // escapes, as a returned error does
+	}
+}
+
+var errSink error

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -107,5 +108,24 @@ func TestLogHandlerWithErrorsRecords(t *testing.T) {
 		if err := json.Unmarshal([]byte(line), &rec); err != nil || rec["request_id"] != "req-1" {
 			t.Errorf("record %s: request_id = %v, want req-1", line, rec["request_id"])
 		}
+	}
+}
+
+func BenchmarkLogHandler(b *testing.B) {
+	ctx := requestid.NewContext(context.Background(), "0198c4d2-7b1e-7c3a-9f00-1234567890ab")
+	for _, bc := range []struct {
+		name string
+		h    slog.Handler
+	}{
+		{"bare", slog.NewJSONHandler(io.Discard, nil)},
+		{"LogHandler", requestid.NewLogHandler(slog.NewJSONHandler(io.Discard, nil))},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			l := slog.New(bc.h)
+			b.ReportAllocs()
+			for b.Loop() {
+				l.LogAttrs(ctx, slog.LevelInfo, "order created", slog.Int("order", 7), slog.String("status", "new"))
+			}
+		})
 	}
 }

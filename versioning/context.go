@@ -16,8 +16,7 @@ type vctx struct {
 	context.Context
 	ver  *version
 	src  Source
-	v    *Versioner // nil from NewContext
-	vals [2]string  // the version header value and the Vary value
+	vals [2]string // the version header value and the Vary value
 }
 
 // urlCtx is a vctx that also holds the rewritten URL of the request, for

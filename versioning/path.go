@@ -29,10 +29,10 @@ import (
 // for a p that does not start with "/". Path is safe for concurrent use.
 func Path(ctx context.Context, p string) string {
 	c := fromContext(ctx)
-	if c == nil || c.v == nil || c.src != SourcePath || !strings.HasPrefix(p, "/") {
+	if c == nil || c.ver.owner == nil || c.src != SourcePath || !strings.HasPrefix(p, "/") {
 		return p
 	}
-	v := c.v
+	v := c.ver.owner
 	path := p
 	if i := strings.IndexAny(p, "?#"); i >= 0 {
 		path = p[:i]

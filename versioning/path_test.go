@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/restwell/restwell/versioning"
@@ -70,4 +72,66 @@ func TestPath(t *testing.T) {
 			t.Errorf("Path without the middleware = %q, want it unchanged", got)
 		}
 	}
+}
+
+func BenchmarkPathURL(b *testing.B) {
+	v, err := versioning.New(versioning.Config{
+		Versions:     []versioning.Version{{Name: "1"}, {Name: "2"}},
+		PathTemplate: "/api/v{version}",
+		PathMode:     versioning.RewritePath,
+		Logger:       slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, target := range []string{"/api/v1/items", "/api/v2/items"} {
+		var ctx context.Context
+		v.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { ctx = r.Context() })).
+			ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodPost, target, nil))
+		b.Run(target, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				_ = versioning.Path(ctx, "/api/v2/items/7")
+			}
+		})
+	}
+}
+
+func FuzzPath(f *testing.F) {
+	for _, p := range []string{"/api/v2/items/7", "/api/v1", "/api/v2?x=1", "/api/v9/x", "/items", "", "x", "/api/v#", "/api/v2/%2F"} {
+		f.Add(p, "/api/v1/items")
+	}
+	v, err := versioning.New(versioning.Config{
+		Versions:     []versioning.Version{{Name: "1"}, {Name: "2"}},
+		PathTemplate: "/api/v{version}",
+		PathMode:     versioning.StripPath,
+		Logger:       slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, p, target string) {
+		if _, err := url.ParseRequestURI(target); err != nil || !strings.HasPrefix(target, "/") || strings.ContainsAny(target, " ?#%") {
+			return // not a request target httptest takes
+		}
+		var got string
+		var served bool
+		v.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			served = true
+			got = versioning.Path(r.Context(), p)
+		})).ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, target, nil))
+		if !served {
+			return // an unsupported version
+		}
+		// Path only ever changes the version prefix: what follows it stays.
+		switch {
+		case got == p:
+		case strings.HasPrefix(got, "/api/v1") || strings.HasPrefix(got, "/api/v2"):
+			if rest := strings.TrimPrefix(strings.TrimPrefix(p, "/api/v1"), "/api/v2"); !strings.HasSuffix(got, rest) {
+				t.Errorf("Path(%q) for %s = %q: lost %q", p, target, got, rest)
+			}
+		default:
+			t.Errorf("Path(%q) for %s = %q: neither p nor versioned", p, target, got)
+		}
+	})
 }

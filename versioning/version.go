@@ -109,6 +109,9 @@ type version struct {
 	firstChange int
 	// plain versions need neither deprecation headers nor conversion.
 	plain bool
+	// owner is the Versioner the version is registered with; nil for one
+	// made by NewContext.
+	owner *Versioner
 }
 
 // shape classifies version names, so a path segment or vendor media type

@@ -238,7 +238,7 @@ func (v *Versioner) buildVersions(cfg Config) error {
 		if err != nil {
 			return errors.New("version " + vc.Name + ": " + err.Error())
 		}
-		ver := &version{Version: vc, index: i, shape: shapeOf(vc.Name), dep: dep}
+		ver := &version{Version: vc, index: i, shape: shapeOf(vc.Name), dep: dep, owner: v}
 		v.versions[i] = ver
 		v.shapes |= 1 << ver.shape
 	}
@@ -364,12 +364,12 @@ func (v *Versioner) serve(w http.ResponseWriter, r *http.Request, next http.Hand
 	var c *vctx
 	var r2 *http.Request
 	if src == SourcePath && v.pathMode != KeepPath {
-		uc := &urlCtx{vctx: vctx{Context: r.Context(), ver: ver, src: src, v: v}}
+		uc := &urlCtx{vctx: vctx{Context: r.Context(), ver: ver, src: src}}
 		c = &uc.vctx
 		r2 = r.WithContext(uc)
 		v.rewrite(uc, r2, end)
 	} else {
-		c = &vctx{Context: r.Context(), ver: ver, src: src, v: v}
+		c = &vctx{Context: r.Context(), ver: ver, src: src}
 		r2 = r.WithContext(c)
 	}
 	c.vals[0] = ver.Name
