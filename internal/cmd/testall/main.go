@@ -12,7 +12,7 @@
 //
 // From the repository root:
 //
-//	go run ./internal/cmd/testall -race ./... ./examples/... ./redisstore/... ./sqlstore/... ./bench/...
+//	go run ./internal/cmd/testall -race -shuffle=on ./... ./examples/... ./redisstore/... ./sqlstore/... ./bench/...
 package main
 
 import (
