@@ -46,7 +46,8 @@
 //	handler := rd.Handler(requestid.Handler(errors.Recover(errors.WrapMux(mux))))
 //
 // Recover turns panics into logged 500s, and WrapMux turns the router's
-// plain-text 404 and 405 into error bodies. Every middleware of this
+// own 404 and 405 (plain text, or empty as chi writes its 405) into error
+// bodies. Every middleware of this
 // module renders its refusals (429, 412, 409, ...) through Write, so they
 // come out in the same format.
 //

@@ -6,8 +6,8 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"github.com/restwell/restwell/internal/testenv"
 	"net/http"
-	"os"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -25,19 +25,13 @@ import (
 // Redis: never FLUSHDB.
 func testRedis(t *testing.T) (*redis.Client, string) {
 	t.Helper()
-	addr := os.Getenv("RESTWELL_REDIS_ADDR")
-	if addr == "" {
-		addr = "127.0.0.1:6379"
-	}
+	addr := testenv.RedisAddr()
 	c := redis.NewClient(&redis.Options{Addr: addr, ContextTimeoutEnabled: true, MaxRetries: -1})
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	if err := c.Ping(ctx).Err(); err != nil {
 		c.Close()
-		if os.Getenv("RESTWELL_REQUIRE_REDIS") == "1" {
-			t.Fatalf("no Redis at %s: %v (RESTWELL_REQUIRE_REDIS=1)", addr, err)
-		}
-		t.Skipf("no Redis at %s (%v): set RESTWELL_REDIS_ADDR, or RESTWELL_REQUIRE_REDIS=1 to fail instead", addr, err)
+		testenv.Unavailable(t, testenv.Redis, "no Redis at %s (%v): set RESTWELL_REDIS_ADDR", addr, err)
 	}
 	b := make([]byte, 8)
 	rand.Read(b)
