@@ -1,22 +1,39 @@
 package errors
 
 import (
+	"bytes"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 )
 
-// BenchmarkDecodeJSONBodies decodes bodies that stress the UTF-8 checks:
-// one with \u escapes in every string, and a 64 KiB one, ASCII and
-// multi-byte:
+// decodeBenchBody is a reusable request body for benchmarks.
+type decodeBenchBody struct{ bytes.Reader }
+
+func (*decodeBenchBody) Close() error { return nil }
+
+// BenchmarkDecodeJSON decodes a typical small order, plain, with strict
+// fields, and validated against testdata/order.schema.json; then bodies
+// that stress the UTF-8 checks: \u escapes in every string, and 64 KiB of
+// ASCII or of multi-byte characters:
 //
-//	go test ./errors -run '^$' -bench BenchmarkDecodeJSONBodies -benchmem
-func BenchmarkDecodeJSONBodies(b *testing.B) {
-	for _, bc := range []struct{ name, body string }{
-		{"escapes", `{"id": "ord-\u0031", "e mail": "a\u0040example.com", "prénom": "Zo\u00eb \ud83d\ude00", "items": [{"name": "p\u00e9n", "qty": 2}]}`},
-		{"64KiB-ascii", `{"id": "` + strings.Repeat("abcdefgh", 8192) + `"}`},
-		{"64KiB-utf8", `{"id": "` + strings.Repeat("Zoë€", 8192) + `"}`},
+//	go test ./errors -run '^$' -bench BenchmarkDecodeJSON -benchmem
+func BenchmarkDecodeJSON(b *testing.B) {
+	order := `{"id": "ord-1", "price": {"amount": 12.5, "currency": "EUR"},
+		"items": [{"name": "pen", "qty": 2}, {"name": "paper", "qty": 10}],
+		"e mail": "a@example.com", "a/b": 7, "prénom": "Zoë", "payment": {"card": "4111111111111111"}}`
+	schema := loadOrderSchema(b)
+	for _, bc := range []struct {
+		name, body string
+		opts       []DecodeOption
+	}{
+		{"plain", order, nil},
+		{"strict", order, []DecodeOption{DisallowUnknownFields()}},
+		{"schema", order, []DecodeOption{WithSchema(schema)}},
+		{"escapes", `{"id": "ord-\u0031", "e mail": "a\u0040example.com", "prénom": "Zo\u00eb \ud83d\ude00", "items": [{"name": "p\u00e9n", "qty": 2}]}`, nil},
+		{"64KiB-ascii", `{"id": "` + strings.Repeat("abcdefgh", 8192) + `"}`, nil},
+		{"64KiB-utf8", `{"id": "` + strings.Repeat("Zoë€", 8192) + `"}`, nil},
 	} {
 		body := []byte(bc.body)
 		b.Run(bc.name, func(b *testing.B) {
@@ -30,7 +47,7 @@ func BenchmarkDecodeJSONBodies(b *testing.B) {
 			for b.Loop() {
 				rb.Reset(body)
 				var v decodeOrder
-				if err := DecodeJSON(r, &v); err != nil {
+				if err := DecodeJSON(r, &v, bc.opts...); err != nil {
 					b.Fatal(err)
 				}
 			}

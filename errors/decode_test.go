@@ -786,47 +786,6 @@ func FuzzDecodeJSON(f *testing.F) {
 	})
 }
 
-// decodeBenchBody is a reusable request body for benchmarks.
-type decodeBenchBody struct{ bytes.Reader }
-
-func (*decodeBenchBody) Close() error { return nil }
-
-// BenchmarkDecodeJSON decodes a typical small order, plain, with strict
-// fields, and validated against testdata/order.schema.json:
-//
-//	go test ./errors -run '^$' -bench BenchmarkDecodeJSON -benchmem
-func BenchmarkDecodeJSON(b *testing.B) {
-	body := []byte(`{"id": "ord-1", "price": {"amount": 12.5, "currency": "EUR"},
-		"items": [{"name": "pen", "qty": 2}, {"name": "paper", "qty": 10}],
-		"e mail": "a@example.com", "a/b": 7, "prénom": "Zoë", "payment": {"card": "4111111111111111"}}`)
-	schema := loadOrderSchema(b)
-	for _, bc := range []struct {
-		name string
-		opts []DecodeOption
-	}{
-		{"plain", nil},
-		{"strict", []DecodeOption{DisallowUnknownFields()}},
-		{"schema", []DecodeOption{WithSchema(schema)}},
-	} {
-		b.Run(bc.name, func(b *testing.B) {
-			rb := &decodeBenchBody{}
-			r := httptest.NewRequest(http.MethodPost, "/orders", nil)
-			r.Header.Set("Content-Type", "application/json")
-			r.Body = rb
-			r.ContentLength = int64(len(body))
-			b.SetBytes(int64(len(body)))
-			b.ReportAllocs()
-			for b.Loop() {
-				rb.Reset(body)
-				var v decodeOrder
-				if err := DecodeJSON(r, &v, bc.opts...); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
-	}
-}
-
 func TestCheckMediaType(t *testing.T) {
 	tests := []struct {
 		ct   string

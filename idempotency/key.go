@@ -73,26 +73,20 @@ func ParseKey(v string) (string, error) {
 
 // validKey reports whether k is a key: 1 to MaxKeyLen printable ASCII
 // characters, spaces included.
-func validKey(k string) bool {
-	if len(k) == 0 || len(k) > MaxKeyLen {
-		return false
-	}
-	for i := 0; i < len(k); i++ {
-		if k[i] < 0x20 || k[i] > 0x7e {
-			return false
-		}
-	}
-	return true
-}
+func validKey(k string) bool { return keyOf(k, ' ') }
 
 // validBareKey reports whether k is a key that may be sent without quotes:
 // 1 to MaxKeyLen visible ASCII characters, no spaces.
-func validBareKey(k string) bool {
+func validBareKey(k string) bool { return keyOf(k, '!') }
+
+// keyOf reports whether k has 1 to MaxKeyLen bytes, each from lowest to
+// '~'.
+func keyOf(k string, lowest byte) bool {
 	if len(k) == 0 || len(k) > MaxKeyLen {
 		return false
 	}
 	for i := 0; i < len(k); i++ {
-		if k[i] < 0x21 || k[i] > 0x7e {
+		if k[i] < lowest || k[i] > '~' {
 			return false
 		}
 	}
