@@ -54,3 +54,27 @@ func BenchmarkDecodeJSON(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkCheckUTF8 measures what the UTF-8 and surrogate checks add to
+// DecodeJSON, on the bodies of BenchmarkDecodeJSON:
+//
+//	go test ./errors -run '^$' -bench BenchmarkCheckUTF8 -benchmem
+func BenchmarkCheckUTF8(b *testing.B) {
+	for _, bc := range []struct{ name, body string }{
+		{"order", `{"id": "ord-1", "price": {"amount": 12.5, "currency": "EUR"}, "items": [{"name": "pen", "qty": 2}], "prénom": "Zoë"}`},
+		{"escapes", `{"id": "ord-\u0031", "e mail": "a\u0040example.com", "prénom": "Zo\u00eb \ud83d\ude00", "items": [{"name": "p\u00e9n", "qty": 2}]}`},
+		{"64KiB-ascii", `{"id": "` + strings.Repeat("abcdefgh", 8192) + `"}`},
+		{"64KiB-utf8", `{"id": "` + strings.Repeat("Zoë€", 8192) + `"}`},
+	} {
+		body := []byte(bc.body)
+		b.Run(bc.name, func(b *testing.B) {
+			b.SetBytes(int64(len(body)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if e := checkUTF8(body); e != nil {
+					b.Fatal(e)
+				}
+			}
+		})
+	}
+}
