@@ -17,13 +17,14 @@ import (
 const DefaultMaxBodyBytes = 1 << 20
 
 // A DecodeOption changes how DecodeJSON reads a request. Build one with
-// WithMaxBytes, DisallowUnknownFields, WithSchema or WithValidator; the
-// zero DecodeOption changes nothing. Options are plain values, cheap to
+// WithMaxBytes, DisallowUnknownFields, WithSchema, WithValidator or
+// ReplaceInvalidUTF8; the zero DecodeOption changes nothing. Options are plain values, cheap to
 // build per call and safe to share between goroutines.
 type DecodeOption struct {
 	maxBytes  int64
 	validator Validator
 	strict    bool
+	replace   bool
 }
 
 // WithMaxBytes sets the largest request body DecodeJSON accepts, in bytes;
@@ -39,6 +40,19 @@ func WithMaxBytes(n int64) DecodeOption {
 // members are ignored, as encoding/json does.
 func DisallowUnknownFields() DecodeOption {
 	return DecodeOption{strict: true}
+}
+
+// ReplaceInvalidUTF8 makes DecodeJSON accept a body that is not valid
+// UTF-8 or that escapes a lone UTF-16 surrogate ("\ud800" without its
+// pair), and decode each such byte or escape in a string as U+FFFD, the
+// replacement character, as encoding/json does on its own. Without this
+// option such a body is refused with 400 malformed_json: RFC 8259 §8.1
+// requires JSON exchanged between systems to be UTF-8, and a replaced
+// character silently changes what the client sent (two different invalid
+// names decode to the same string). Use it for clients that cannot be
+// fixed and data where a lost character does no harm.
+func ReplaceInvalidUTF8() DecodeOption {
+	return DecodeOption{replace: true}
 }
 
 // WithSchema makes DecodeJSON validate the body against s before decoding
@@ -64,12 +78,19 @@ func WithValidator(v Validator) DecodeOption {
 //
 //   - 415 unsupported_media_type: the Content-Type is missing or is not
 //     application/json or another +json type (parameters are allowed; a
-//     charset other than UTF-8 is not), or the body has a Content-Encoding.
+//     charset other than UTF-8 is not); the response says
+//     Accept: application/json. Or the body has a Content-Encoding other
+//     than identity; the response then says Accept-Encoding: identity, as
+//     RFC 9110 §15.5.16 asks, and only then (§12.5.3).
 //   - 413 content_too_large: the body is larger than the limit (1 MiB, see
 //     WithMaxBytes). Its Err is an *http.MaxBytesError.
-//   - 400 malformed_json: the body is empty, is not valid JSON, or has data
-//     after the JSON value. The message gives the byte offset (counted
-//     from 0) of the first byte that could not be parsed.
+//   - 400 malformed_json: the body is empty, is not valid JSON, has data
+//     after the JSON value, is not valid UTF-8, or has a string escaping a
+//     lone UTF-16 surrogate ("\ud800" not followed by "\udc00" to
+//     "\udfff", or a low one alone); ReplaceInvalidUTF8 accepts the last
+//     two. The message gives the byte offset (counted from 0) of the
+//     first byte that could not be parsed, or of the invalid sequence or
+//     escape.
 //   - 400 bad_request: the body could not be read at all.
 //   - 422 validation_failed: the value does not fit v (a string where v
 //     has a number, an integer out of range, ...), does not pass the
@@ -105,6 +126,7 @@ func DecodeJSON(r *http.Request, v any, opts ...DecodeOption) error {
 			cfg.validator = o.validator
 		}
 		cfg.strict = cfg.strict || o.strict
+		cfg.replace = cfg.replace || o.replace
 	}
 	if rv := reflect.ValueOf(v); rv.Kind() != reflect.Pointer || rv.IsNil() {
 		return Internal(&json.InvalidUnmarshalError{Type: reflect.TypeOf(v)})
@@ -126,6 +148,11 @@ func DecodeJSON(r *http.Request, v any, opts ...DecodeOption) error {
 	}
 	if skipSpace(body, 0) == len(body) {
 		return malformed("the request body is empty; send a JSON value", nil)
+	}
+	if !cfg.replace {
+		if e := checkUTF8(body); e != nil {
+			return e
+		}
 	}
 
 	if cfg.validator != nil {
@@ -180,27 +207,40 @@ func checkMediaType(h http.Header) *Error {
 	const send = "; send Content-Type: application/json"
 	ct := h.Get("Content-Type")
 	if ct == "" {
-		return UnsupportedMediaType("the request has no Content-Type" + send)
+		return mediaTypeError("the request has no Content-Type" + send)
 	}
 	mt, params, _ := strings.Cut(ct, ";")
 	typ, sub, ok := strings.Cut(strings.TrimSpace(mt), "/")
 	if !ok || !httpsyntax.IsToken(typ) || !httpsyntax.IsToken(sub) ||
 		!(strings.EqualFold(typ, "application") && strings.EqualFold(sub, "json") ||
 			len(sub) > len("+json") && strings.EqualFold(sub[len(sub)-len("+json"):], "+json")) {
-		return UnsupportedMediaType("the request body must be JSON" + send)
+		return mediaTypeError("the request body must be JSON" + send)
 	}
 	if cs, ok := mediaParam(params, "charset"); ok &&
 		!strings.EqualFold(cs, "utf-8") && !strings.EqualFold(cs, "utf8") && !strings.EqualFold(cs, "us-ascii") {
-		return UnsupportedMediaType("the request body must be UTF-8 JSON" + send)
+		return mediaTypeError("the request body must be UTF-8 JSON" + send)
 	}
 	for _, ce := range h.Values("Content-Encoding") {
 		for _, c := range strings.Split(ce, ",") {
 			if c = strings.TrimSpace(c); c != "" && !strings.EqualFold(c, "identity") {
-				return UnsupportedMediaType("content codings are not supported; send the body without Content-Encoding")
+				// RFC 9110 §15.5.16: say which codings would do.
+				e := UnsupportedMediaType("content codings are not supported; send the body without Content-Encoding")
+				e.Header = http.Header{"Accept-Encoding": {"identity"}}
+				return e
 			}
 		}
 	}
 	return nil
+}
+
+// mediaTypeError is the 415 for a Content-Type DecodeJSON does not read.
+// It says which type to send in Accept (RFC 9110 §15.5.16) and carries no
+// Accept-Encoding, which would point at a content coding instead
+// (§12.5.3).
+func mediaTypeError(msg string) *Error {
+	e := UnsupportedMediaType(msg)
+	e.Header = http.Header{"Accept": {"application/json"}}
+	return e
 }
 
 // mediaParam returns the value of the parameter name in params, the part

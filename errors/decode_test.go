@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 type decodePrice struct {
@@ -399,6 +400,36 @@ func TestDecodeJSONBody(t *testing.T) {
 			if e.Status != 415 || e.Code != "unsupported_media_type" || e.Message != want {
 				t.Errorf("%s: got %d %s %q", ce, e.Status, e.Code, e.Message)
 			}
+			// RFC 9110 §15.5.16: the 415 lists the codings accepted.
+			for _, rd := range []*Renderer{{}, {Format: Problem}} {
+				rec := httptest.NewRecorder()
+				rd.Write(rec, r, e)
+				if got := rec.Header().Values("Accept-Encoding"); len(got) != 1 || got[0] != "identity" {
+					t.Errorf("%s: Accept-Encoding %q, want identity", ce, got)
+				}
+				if got := rec.Header().Get("Accept"); got != "" {
+					t.Errorf("%s: Accept %q on a 415 about the coding", ce, got)
+				}
+			}
+		}
+	})
+	t.Run("media type", func(t *testing.T) {
+		// RFC 9110 §12.5.3: a 415 not about a content coding carries no
+		// Accept-Encoding; §15.5.16: Accept says what to send.
+		for _, ct := range []string{"", "text/plain", "application/json; charset=latin1"} {
+			r := decodeRequest(ct, `{}`)
+			e := decodeStatus(t, DecodeJSON(r, new(decodeOrder)))
+			rec := httptest.NewRecorder()
+			Write(rec, r, e)
+			if rec.Code != 415 {
+				t.Fatalf("%q: status %d, want 415", ct, rec.Code)
+			}
+			if got := rec.Header().Values("Accept-Encoding"); got != nil {
+				t.Errorf("%q: Accept-Encoding %q on a 415 about the media type", ct, got)
+			}
+			if got := rec.Header().Get("Accept"); got != "application/json" {
+				t.Errorf("%q: Accept %q, want application/json", ct, got)
+			}
 		}
 	})
 	t.Run("declared length over the limit is refused unread", func(t *testing.T) {
@@ -666,9 +697,12 @@ func TestTypeDetail(t *testing.T) {
 }
 
 // FuzzDecodeJSON feeds arbitrary bodies and Content-Types to DecodeJSON,
-// with and without a schema and strict field checking. DecodeJSON must not
-// panic and must return nil or an *Error with status 400, 413, 415 or 422
-// that renders as JSON. Run it with
+// with and without a schema, strict field checking and ReplaceInvalidUTF8.
+// DecodeJSON must not panic and must return nil or an *Error with status
+// 400, 413, 415 or 422 that renders as JSON. A syntactically valid body
+// is refused as not UTF-8 (or for a lone surrogate) exactly when an
+// independent oracle finds such a problem and ReplaceInvalidUTF8 is not
+// given. Run it with
 //
 //	go test ./errors -run '^$' -fuzz FuzzDecodeJSON -fuzztime 60s
 func FuzzDecodeJSON(f *testing.F) {
@@ -679,7 +713,9 @@ func FuzzDecodeJSON(f *testing.F) {
 	}
 	seeds := []string{``, ` `, `{`, `[`, `"`, `{"id": }`, `{"id": "a"} x`, `{"a/b": "x"}`, `{"items": [{"qty": 300}]}`,
 		`{"counts": {"x": "y"}}`, `{"when": "now"}`, `{"cur": 1}`, `{"price": 1e999999}`, `[1e-1001]`, `null`, `1`,
-		`{"e mail": {"a": [1, {"b": null}]}}`, `{"extra": 1, "items": [{"nam": 2}]}`, "\xff", `"\ud800"`}
+		`{"e mail": {"a": [1, {"b": null}]}}`, `{"extra": 1, "items": [{"nam": 2}]}`, "\xff", `"\ud800"`,
+		"{\"id\": \"\xc3\"}", "{\"id\": \"\xed\xa0\x80\"}", `{"id": "\udc00"}`, `{"id": "\ud834\udd1e"}`, `{"id": "\\ud800"}`,
+		`{"id": "\\\ud800"}`, `{"\ud800\u0041": 1}`, `["\ud800\ud800\udc00"]`, `"\uD834\uDD1E"`}
 	for i, s := range seeds {
 		f.Add([]byte(s), decodeCT, uint8(i))
 	}
@@ -704,7 +740,20 @@ func FuzzDecodeJSON(f *testing.F) {
 		if mode&8 != 0 {
 			v = new(any)
 		}
+		replace := mode&16 != 0
+		if replace {
+			opts = append(opts, ReplaceInvalidUTF8())
+		}
 		err := DecodeJSON(r, v, opts...)
+		if json.Valid(body) {
+			var e *Error
+			checked := !As(err, &e) || e.Status != 413 && e.Status != 415
+			if want := !replace && oracleUTF8Problem(body); checked && decodeMalformedUTF8(err) != want {
+				t.Fatalf("body %q, ReplaceInvalidUTF8 %v: DecodeJSON = %v, want refused as not UTF-8: %v", body, replace, err, want)
+			}
+		} else if decodeMalformedUTF8(err) && (replace || utf8.Valid(body) && !strings.Contains(string(body), `\u`)) {
+			t.Fatalf("body %q, ReplaceInvalidUTF8 %v: refused as not UTF-8: %v", body, replace, err)
+		}
 		if err == nil {
 			return
 		}
@@ -735,47 +784,6 @@ func FuzzDecodeJSON(f *testing.F) {
 			t.Fatalf("rendered %d %s", rec.Code, rec.Body)
 		}
 	})
-}
-
-// decodeBenchBody is a reusable request body for benchmarks.
-type decodeBenchBody struct{ bytes.Reader }
-
-func (*decodeBenchBody) Close() error { return nil }
-
-// BenchmarkDecodeJSON decodes a typical small order, plain, with strict
-// fields, and validated against testdata/order.schema.json:
-//
-//	go test ./errors -run '^$' -bench BenchmarkDecodeJSON -benchmem
-func BenchmarkDecodeJSON(b *testing.B) {
-	body := []byte(`{"id": "ord-1", "price": {"amount": 12.5, "currency": "EUR"},
-		"items": [{"name": "pen", "qty": 2}, {"name": "paper", "qty": 10}],
-		"e mail": "a@example.com", "a/b": 7, "prénom": "Zoë", "payment": {"card": "4111111111111111"}}`)
-	schema := loadOrderSchema(b)
-	for _, bc := range []struct {
-		name string
-		opts []DecodeOption
-	}{
-		{"plain", nil},
-		{"strict", []DecodeOption{DisallowUnknownFields()}},
-		{"schema", []DecodeOption{WithSchema(schema)}},
-	} {
-		b.Run(bc.name, func(b *testing.B) {
-			rb := &decodeBenchBody{}
-			r := httptest.NewRequest(http.MethodPost, "/orders", nil)
-			r.Header.Set("Content-Type", "application/json")
-			r.Body = rb
-			r.ContentLength = int64(len(body))
-			b.SetBytes(int64(len(body)))
-			b.ReportAllocs()
-			for b.Loop() {
-				rb.Reset(body)
-				var v decodeOrder
-				if err := DecodeJSON(r, &v, bc.opts...); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
-	}
 }
 
 func TestCheckMediaType(t *testing.T) {

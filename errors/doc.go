@@ -53,9 +53,9 @@
 //
 // # Decoding requests
 //
-// DecodeJSON reads a JSON body with a size limit and a Content-Type check,
-// and optionally validates it against a JSON Schema compiled once with
-// CompileSchema. Every failure is an *Error with the right status (400,
+// DecodeJSON reads a JSON body with a size limit, a Content-Type check and
+// a UTF-8 check (ReplaceInvalidUTF8 relaxes it), and optionally validates
+// it against a JSON Schema compiled once with CompileSchema. Every failure is an *Error with the right status (400,
 // 413, 415 or 422) and, for validation, one FieldError per offending field.
 //
 //	var orderSchema = errors.MustCompileSchema(orderSchemaJSON)

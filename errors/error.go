@@ -42,6 +42,13 @@ type Error struct {
 	// of the object, in the envelope inside "error". Keys the format
 	// already uses are skipped. Values are encoded with encoding/json.
 	Extensions map[string]any
+	// Header holds response header fields Write sends with the error,
+	// such as Allow for a 405, WWW-Authenticate for a 401 or
+	// Accept-Encoding for a 415 (WithHeader adds one). Content-Type,
+	// Content-Length, Cache-Control and X-Content-Type-Options are Write's
+	// own and are not taken from it. Nil means none. Keys must be in
+	// canonical form, as http.Header.Set writes them.
+	Header http.Header
 	// Err is the underlying cause. It is returned by Unwrap and logged for
 	// 5xx responses, and never written to a response body.
 	Err error
@@ -257,6 +264,31 @@ func (e *Error) WithFields(fields ...FieldError) *Error {
 	c := e.copy()
 	c.Fields = append(append([]FieldError(nil), e.Fields...), fields...)
 	return c
+}
+
+// WithHeader returns a copy of e whose response carries the header field
+// key with value, replacing any value e had for key.
+func (e *Error) WithHeader(key, value string) *Error {
+	c := *e
+	c.Header = make(http.Header, len(e.Header)+1)
+	for k, v := range e.Header {
+		c.Header[k] = v
+	}
+	c.Header.Set(key, value)
+	return &c
+}
+
+// writeHeader sets e's Header fields on h, except those Write sets itself.
+// The values are shared with e, capped so that an append through h
+// cannot reach them.
+func (e *Error) writeHeader(h http.Header) {
+	for k, v := range e.Header {
+		switch k {
+		case "Content-Type", "Content-Length", "Cache-Control", "X-Content-Type-Options":
+			continue
+		}
+		h[k] = v[:len(v):len(v)]
+	}
 }
 
 // WithExtension returns a copy of e with one more extension member.

@@ -286,3 +286,42 @@ func TestWriteTypedNil(t *testing.T) {
 		t.Errorf("(*Error)(nil).Unwrap() = %v, want nil", got)
 	}
 }
+
+func TestWithHeader(t *testing.T) {
+	base := MethodNotAllowed("").WithHeader("allow", "GET")
+	c := base.WithHeader("Allow", "GET, HEAD").WithHeader("Retry-After", "5")
+	if got := base.Header; !reflect.DeepEqual(got, http.Header{"Allow": {"GET"}}) {
+		t.Errorf("original header = %v, want Allow: GET", got)
+	}
+	if want := (http.Header{"Allow": {"GET, HEAD"}, "Retry-After": {"5"}}); !reflect.DeepEqual(c.Header, want) {
+		t.Errorf("copy header = %v, want %v", c.Header, want)
+	}
+}
+
+func TestWriteHeader(t *testing.T) {
+	e := &Error{Status: 405, Code: "method_not_allowed", Message: "no", Header: http.Header{
+		"Allow":                  {"GET", "HEAD"},
+		"Content-Type":           {"text/html"},
+		"Content-Length":         {"1"},
+		"Cache-Control":          {"public"},
+		"X-Content-Type-Options": {"none"},
+	}}
+	for _, rd := range []*Renderer{{}, {Format: Problem}} {
+		rec := httptest.NewRecorder()
+		rec.Header().Set("Allow", "POST") // set earlier: the error's value wins
+		rd.Write(rec, httptest.NewRequest(http.MethodDelete, "/", nil), Join(io.EOF, e))
+		h := rec.Header()
+		if rec.Code != 405 || !reflect.DeepEqual(h["Allow"], []string{"GET", "HEAD"}) {
+			t.Errorf("format %d: %d Allow %q, want 405 GET, HEAD", rd.Format, rec.Code, h["Allow"])
+		}
+		if ct := h.Get("Content-Type"); ct == "text/html" || h.Get("Content-Length") != "" ||
+			h.Get("Cache-Control") != "no-store" || h.Get("X-Content-Type-Options") != "nosniff" {
+			t.Errorf("format %d: the error's header replaced Write's own: %v", rd.Format, h)
+		}
+		// A later Add on the response must not write into the shared Error.
+		h.Add("Allow", "PUT")
+		if !reflect.DeepEqual(e.Header["Allow"], []string{"GET", "HEAD"}) {
+			t.Fatalf("the response's header writes into the Error's: %v", e.Header["Allow"])
+		}
+	}
+}

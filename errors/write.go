@@ -98,6 +98,7 @@ func Write(w http.ResponseWriter, r *http.Request, err error) {
 // 500 whose body says only "internal error". Every 5xx is logged with its
 // cause and the request id; in the Problem format its "instance" is a
 // urn:uuid: that appears in the log record too. The response carries
+// the *Error's Header fields (see Error.Header),
 // Cache-Control: no-store and X-Content-Type-Options: nosniff, and any
 // ETag, Last-Modified or Content-Length set earlier is removed.
 //
@@ -141,6 +142,7 @@ func (rd *Renderer) Write(w http.ResponseWriter, r *http.Request, err error) {
 	delete(h, "Content-Length")
 	delete(h, "Etag")
 	delete(h, "Last-Modified")
+	e.writeHeader(h)
 	v := new([3]string) // one allocation for the three header values
 	v[0], v[1], v[2] = contentType, "nosniff", "no-store"
 	h["Content-Type"] = v[0:1:1]

@@ -89,10 +89,16 @@ func (res Result) Err() error {
 // HEAD of a missing resource (the answer is 404). Repeated lines of a list
 // field are read as one list and invalid members are skipped; a date that
 // is not a valid HTTP-date, or a date field sent more than once, is
-// ignored; a field sent empty counts as absent. In If-None-Match a tag
-// with a "-gzip", "-br" or "-zstd" suffix matches the tag without it, so
-// revalidation works behind compression middleware that marks its tags
-// that way (weak tags match anyway).
+// ignored; a field sent empty counts as absent.
+//
+// For GET and HEAD only, an If-None-Match tag with a "-gzip", "-br" or
+// "-zstd" suffix matches the tag without it, so revalidation gives 304
+// behind compression middleware that marks its tags that way (weak tags
+// match anyway). That allowance costs at worst a 304 for a representation
+// the cache already holds in another encoding. For any other method the
+// tags compare as RFC 9110 §13.1.2 says, by weak comparison of the whole
+// opaque part: "v1-gzip" is a different tag from "v1", so a write with
+// If-None-Match: "v1-gzip" proceeds rather than failing with 412.
 //
 // Check allocates nothing and is safe for concurrent use.
 func Check(r *http.Request, v Validators) Result {
@@ -134,7 +140,7 @@ func check(r *http.Request, v Validators, lenient bool) Result {
 
 	// Step 3 and 4.
 	if lines := h["If-None-Match"]; present(lines) {
-		if !ifNoneMatch(lines, cur, hasTag, !v.Missing) {
+		if !ifNoneMatch(lines, cur, hasTag, !v.Missing, read) {
 			if read {
 				return Result{Status: http.StatusNotModified, Header: "If-None-Match"}
 			}
@@ -191,8 +197,9 @@ func ifMatch(lines []string, cur string, curWeak, hasTag, exists, lenient bool) 
 }
 
 // ifNoneMatch evaluates If-None-Match (RFC 9110 §13.1.2): true when no
-// member matches.
-func ifNoneMatch(lines []string, cur string, hasTag, exists bool) bool {
+// member matches. With suffixes, a member carrying a compression suffix
+// also matches the current tag without it.
+func ifNoneMatch(lines []string, cur string, hasTag, exists, suffixes bool) bool {
 	for _, line := range lines {
 		for s := line; s != ""; {
 			var m string
@@ -205,7 +212,7 @@ func ifNoneMatch(lines []string, cur string, hasTag, exists bool) bool {
 				}
 			case hasTag:
 				op, _, _ := Parse(m)
-				if op == cur || TrimEncoding(op) == cur {
+				if op == cur || suffixes && TrimEncoding(op) == cur {
 					return false
 				}
 			}

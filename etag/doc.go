@@ -100,10 +100,11 @@
 // If the etag middleware must sit inside, the compression middleware must
 // change the tags of the responses it compresses: weaken them (W/"...",
 // as nginx does) or suffix them ("...-gzip", as Apache does); it must not
-// keep a strong tag on a transformed body. If-None-Match accepts both
-// forms, so revalidation still gives 304. If-Match stays strict, so a
-// write citing a transformed tag gets 412, unless Config.LenientIfMatch is
-// set.
+// keep a strong tag on a transformed body. If-None-Match on GET and HEAD
+// accepts both forms, so revalidation still gives 304. Writes compare
+// exactly, as RFC 9110 §13.1.2 defines: If-None-Match: "v1-gzip" does not
+// match "v1", so the write proceeds; and If-Match stays strict, so a write
+// citing a transformed tag gets 412, unless Config.LenientIfMatch is set.
 //
 // # Caching
 //

@@ -45,9 +45,10 @@
 //	store unavailable        503, code idempotency_unavailable, Retry-After
 //	response not recorded    409, code idempotency_response_unavailable
 //
-// A key is 1 to 255 visible ASCII characters, sent as the draft's
-// sf-string ("a1b2...", with quotes) or bare (a1b2...); both are the same
-// key. The middleware's own refusals are never recorded, and go through
+// A key is any sf-string of 1 to 255 characters, as the draft allows:
+// printable ASCII, spaces included ("a1b2...", "order 42", with quotes).
+// A key without spaces may also be sent bare (a1b2...), and is then the
+// same key as its quoted form; see ParseKey. The middleware's own refusals are never recorded, and go through
 // Config.ErrorHandler (errors.Write by default) as *errors.Error values
 // whose Err is one of this package's sentinels.
 //

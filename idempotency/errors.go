@@ -9,9 +9,10 @@ var (
 	// ErrKeyMissing: the route requires an Idempotency-Key and the request
 	// has none (400, code "idempotency_key_missing").
 	ErrKeyMissing = stderrors.New("idempotency: Idempotency-Key header missing")
-	// ErrKeyInvalid: the Idempotency-Key is not 1 to 255 visible ASCII
-	// characters, as a bare value or an sf-string, or appears more than
-	// once (400, code "idempotency_key_invalid").
+	// ErrKeyInvalid: the Idempotency-Key is not an sf-string of 1 to 255
+	// printable ASCII characters nor a bare value of 1 to 255 visible ASCII
+	// characters (see ParseKey), or appears more than once (400, code
+	// "idempotency_key_invalid").
 	ErrKeyInvalid = stderrors.New("idempotency: invalid Idempotency-Key")
 	// ErrKeyReused: the key was used before for a request with another
 	// fingerprint (422, code "idempotency_key_reused").

@@ -253,8 +253,8 @@ var (
 		Message: "this request requires an Idempotency-Key header", Err: ErrKeyMissing,
 		Fields: []apierrors.FieldError{apierrors.HeaderField("Idempotency-Key", "required")}}
 	errInvalid = &apierrors.Error{Status: http.StatusBadRequest, Code: "idempotency_key_invalid",
-		Message: "the Idempotency-Key header must be one value of 1 to 255 visible ASCII characters", Err: ErrKeyInvalid,
-		Fields: []apierrors.FieldError{apierrors.HeaderField("Idempotency-Key", "must be 1 to 255 visible ASCII characters")}}
+		Message: "the Idempotency-Key header must be one sf-string of 1 to 255 printable ASCII characters, such as \"8e03978e-40d5-43e8-bc93-6894a57f9324\"", Err: ErrKeyInvalid,
+		Fields: []apierrors.FieldError{apierrors.HeaderField("Idempotency-Key", "must be 1 to 255 printable ASCII characters, quoted when they include spaces")}}
 	errReused = &apierrors.Error{Status: http.StatusUnprocessableEntity, Code: "idempotency_key_reused",
 		Message: "this Idempotency-Key was already used for a different request", Err: ErrKeyReused}
 	errInProgress = &apierrors.Error{Status: http.StatusConflict, Code: "idempotency_in_progress",

@@ -222,7 +222,7 @@ func TestKeyMissing(t *testing.T) {
 func TestKeyInvalid(t *testing.T) {
 	h := &counter{}
 	srv := newMiddleware(t, idempotency.Config{}).Handler(h)
-	for _, key := range []string{`""`, strings.Repeat("k", 256), `"a b"`, "clé", `"abc`, "a\x01b", `"a", "b"`} {
+	for _, key := range []string{`""`, strings.Repeat("k", 256), `a b`, "clé", `"abc`, "a\x01b", `"a\tb"`, `"a", "b"`} {
 		wantError(t, serve(srv, req("POST", "/", key, "{}")), 400, "idempotency_key_invalid", false)
 	}
 	r := req("POST", "/", "a", "{}")
@@ -233,6 +233,49 @@ func TestKeyInvalid(t *testing.T) {
 	wantError(t, serve(srv, r), 400, "idempotency_key_invalid", false)
 	if h.n.Load() != 0 {
 		t.Fatalf("handler ran %d times", h.n.Load())
+	}
+}
+
+// TestKeySpaces pins that any sf-string is a key, spaces included, and
+// that keys differing only in spaces or escapes are different records.
+func TestKeySpaces(t *testing.T) {
+	h := &counter{}
+	srv := newMiddleware(t, idempotency.Config{}).Handler(h)
+	keys := []string{`"a b"`, `"a  b"`, `" a b"`, `"a b "`, `"ab"`, `" "`, `"  "`, `"a \"b\""`, `"a \\b"`}
+	first := make([]*httptest.ResponseRecorder, len(keys))
+	for i, k := range keys {
+		first[i] = serve(srv, req("POST", "/orders", k, "{}"))
+		if first[i].Code != http.StatusCreated || first[i].Header().Get("Idempotent-Replayed") != "" {
+			t.Fatalf("first request with %s: %d, replayed %q; want a new 201", k, first[i].Code, first[i].Header().Get("Idempotent-Replayed"))
+		}
+	}
+	if got := h.n.Load(); got != int32(len(keys)) {
+		t.Fatalf("handler ran %d times for %d distinct keys", got, len(keys))
+	}
+	for i, k := range keys {
+		wantReplay(t, serve(srv, req("POST", "/orders", k, "{}")), first[i])
+	}
+	// The bare form of a key without spaces is its quoted form.
+	wantReplay(t, serve(srv, req("POST", "/orders", "ab", "{}")), first[4])
+	if got := h.n.Load(); got != int32(len(keys)) {
+		t.Fatalf("handler ran %d times, want %d: a retry ran it again", got, len(keys))
+	}
+}
+
+// TestKeyLogged pins that a key with spaces and quotes reaches a log
+// record as one quoted value that reads back as the key.
+func TestKeyLogged(t *testing.T) {
+	var logs bytes.Buffer
+	store := &flaky{Store: newMemory(t)}
+	store.down.Store(true)
+	srv := newMiddleware(t, idempotency.Config{Store: store, Logger: slog.New(slog.NewTextHandler(&logs, nil))}).Handler(&counter{})
+	wantError(t, serve(srv, req("POST", "/", `"order 42 \"x\" key=y"`, "{}")), 503, "idempotency_unavailable", true)
+	const want = ` key="order 42 \"x\" key=y" `
+	if !strings.Contains(logs.String(), want) {
+		t.Fatalf("log %q does not hold %q", logs.String(), want)
+	}
+	if strings.Count(logs.String(), "\n") != 1 {
+		t.Fatalf("log %q is not one record", logs.String())
 	}
 }
 

@@ -16,7 +16,11 @@ import (
 // Response (or a tombstone) is recorded. A lease carries a fencing token,
 // unique among the tokens ever issued for its key, that every later call
 // presents: a call with a token that no longer holds returns ErrLeaseLost
-// and changes nothing. Implementations must be safe for concurrent use,
+// and changes nothing. Keys are compared byte for byte, scope and ID
+// apart: a key may hold spaces, quotes and backslashes, and a store must
+// not trim, pad or fold it (a CHAR column or a PAD SPACE collation would
+// merge "a" and "a "), nor splice it into a query or a composite key
+// without escaping. Implementations must be safe for concurrent use,
 // and each method must be atomic with respect to every other call on the
 // same key, from any process.
 type Store interface {

@@ -3,7 +3,9 @@
 //
 // The middleware accepts an incoming X-Request-ID only when it is safe to
 // repeat (1 to 128 bytes of visible ASCII, no spaces or control
-// characters); otherwise, or when there is none, it generates a UUIDv7.
+// characters); otherwise, or when there is none, it generates a UUIDv7
+// with NewID. Generated identifiers increase strictly within a process, so
+// they sort in the order they were made.
 // The identifier is set on the response header and stored in the request
 // context, where FromContext finds it. The errors package puts it in every
 // error body.

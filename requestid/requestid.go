@@ -2,11 +2,9 @@ package requestid
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"net/http"
 	"net/textproto"
-	"time"
 
 	"github.com/restwell/restwell/internal/httpsyntax"
 )
@@ -87,40 +85,6 @@ func (m *Middleware) newID() string {
 		}
 	}
 	return NewID()
-}
-
-// NewID returns a new UUIDv7 (RFC 9562) in its 36-character text form.
-// The first 60 bits are the time, to about a quarter of a microsecond
-// (RFC 9562 §6.2, method 3), so identifiers sort by the time they were
-// made; the remaining 62 bits are random. It is safe for concurrent use.
-func NewID() string {
-	var b [36]byte
-	newV7(&b, time.Now())
-	return string(b[:])
-}
-
-// newV7 writes a UUIDv7 for the time now to dst.
-func newV7(dst *[36]byte, now time.Time) {
-	var u [16]byte
-	_, _ = rand.Read(u[8:]) // crypto/rand.Read never fails (Go 1.24+)
-	ms := uint64(now.UnixMilli())
-	frac := uint64(now.Nanosecond()%1e6) * 4096 / 1e6 // 12 bits of sub-millisecond time
-	for i := range 6 {
-		u[i] = byte(ms >> (40 - 8*i))
-	}
-	u[6] = 0x70 | byte(frac>>8) // version 7
-	u[7] = byte(frac)
-	u[8] = 0x80 | u[8]&0x3f // variant 10
-	const digits = "0123456789abcdef"
-	j := 0
-	for i, x := range u {
-		if i == 4 || i == 6 || i == 8 || i == 10 {
-			dst[j] = '-'
-			j++
-		}
-		dst[j], dst[j+1] = digits[x>>4], digits[x&0xf]
-		j += 2
-	}
 }
 
 // Valid reports whether id is acceptable as a request identifier: 1 to

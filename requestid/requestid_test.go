@@ -2,12 +2,10 @@ package requestid
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/uuid"
 )
@@ -121,51 +119,6 @@ func TestContext(t *testing.T) {
 	}
 	if got := FromContext(NewContext(context.Background(), "x")); got != "x" {
 		t.Errorf("FromContext = %q, want x", got)
-	}
-}
-
-// timePrefix returns the 60 time bits of a UUIDv7 text as 15 hex digits.
-func timePrefix(id string) string { return id[0:8] + id[9:13] + id[15:18] }
-
-func TestNewIDUniqueAndOrdered(t *testing.T) {
-	seen := map[string]bool{}
-	prev := NewID()
-	for i := 0; i < 10000; i++ {
-		id := NewID()
-		if !isUUIDv7(id) {
-			t.Fatalf("NewID() = %q, not a UUIDv7", id)
-		}
-		if seen[id] {
-			t.Fatalf("NewID() returned %q twice", id)
-		}
-		seen[id] = true
-		if timePrefix(id) < timePrefix(prev) {
-			t.Fatalf("NewID time went back: %q after %q", id, prev)
-		}
-		prev = id
-	}
-}
-
-func TestNewV7Time(t *testing.T) {
-	for _, tt := range []struct {
-		now  time.Time
-		want string // the 60 time bits in hex
-	}{
-		{time.UnixMilli(0), "000000000000000"},
-		{time.UnixMilli(0x0123456789ab), "0123456789ab000"},
-		{time.UnixMilli(0x0123456789ab).Add(500 * time.Microsecond), "0123456789ab800"},
-		{time.UnixMilli(0x0123456789ab).Add(999_999 * time.Nanosecond), "0123456789abfff"},
-		{time.Date(2026, 11, 23, 12, 0, 0, 250_000, time.UTC), fmt.Sprintf("%012x400", time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC).UnixMilli())},
-	} {
-		var b [36]byte
-		newV7(&b, tt.now)
-		id := string(b[:])
-		if !isUUIDv7(id) {
-			t.Errorf("newV7(%v) = %q, not a UUIDv7", tt.now, id)
-		}
-		if got := timePrefix(id); got != tt.want {
-			t.Errorf("newV7(%v) time bits = %s, want %s", tt.now, got, tt.want)
-		}
 	}
 }
 

@@ -418,6 +418,13 @@ func testKeysIsolated(t *testing.T, s idempotency.Store) {
 		{Scope: base.Scope + "\x00", ID: base.ID},
 		{Scope: base.Scope + " é", ID: base.ID},
 		{Scope: base.Scope, ID: base.ID + `"'\%_*?[]`},
+		// Keys may hold spaces: a store that trims or pads them (a
+		// CHAR column, a PAD SPACE collation) merges these.
+		{Scope: base.Scope, ID: base.ID + " "},
+		{Scope: base.Scope, ID: base.ID + "  "},
+		{Scope: base.Scope, ID: " " + base.ID},
+		{Scope: base.Scope, ID: base.ID + " x"},
+		{Scope: base.Scope + " ", ID: base.ID},
 	}
 	toks := make([]uint64, len(keys))
 	for i, k := range keys {
