@@ -176,6 +176,9 @@ func New(cfg Config) (*Limiter, error) {
 		if err := p.Validate(); err != nil {
 			return nil, err
 		}
+		if err := advertisable(p); err != nil {
+			return nil, err
+		}
 		if seen[p.Name] {
 			return nil, fmt.Errorf("ratelimit: policy %q appears twice", p.Name)
 		}

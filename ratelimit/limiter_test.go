@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -35,6 +36,7 @@ func TestNewErrors(t *testing.T) {
 		{"fractional window", ratelimit.Config{Policies: []ratelimit.Policy{{Name: "p", Limit: 1, Window: 1500 * time.Millisecond}}}},
 		{"negative burst", ratelimit.Config{Policies: []ratelimit.Policy{{Name: "p", Limit: 1, Window: time.Second, Burst: -1}}}},
 		{"huge burst", ratelimit.Config{Policies: []ratelimit.Policy{{Name: "p", Limit: 1, Window: 1000 * time.Hour, Burst: 1 << 40}}}},
+		{"limit above the largest sf-integer", ratelimit.Config{Policies: []ratelimit.Policy{{Name: "p", Limit: 1_000_000_000_000_000, Window: 1000 * time.Hour, Burst: 1}}}},
 		{"duplicate name", ratelimit.Config{Policies: []ratelimit.Policy{p, p}}},
 		{"bad key failure", ratelimit.Config{Policies: []ratelimit.Policy{p}, KeyFailure: 7}},
 		{"bad store failure", ratelimit.Config{Policies: []ratelimit.Policy{p}, StoreFailure: 7}},
@@ -46,6 +48,25 @@ func TestNewErrors(t *testing.T) {
 		} else if !strings.HasPrefix(err.Error(), "ratelimit: ") {
 			t.Errorf("%s: error %q lacks the ratelimit: prefix", c.name, err)
 		}
+	}
+}
+
+// TestNewLargestQuota: a quota of exactly the largest sf-integer is
+// advertised as it is.
+func TestNewLargestQuota(t *testing.T) {
+	l, err := ratelimit.New(ratelimit.Config{Policies: []ratelimit.Policy{{Name: "p", Limit: 999_999_999_999_999, Window: 1000 * time.Hour, Burst: 1}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := l.Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest("GET", "/", nil))
+	if got, want := w.Header().Get("RateLimit-Policy"), `"p";q=999999999999999;w=3600000`; got != want {
+		t.Errorf("RateLimit-Policy %q, want %q", got, want)
+	}
+	_, err = ratelimit.New(ratelimit.Config{Policies: []ratelimit.Policy{{Name: "p", Limit: 1_000_000_000_000_000, Window: 1000 * time.Hour, Burst: 1}}})
+	if err == nil || !strings.Contains(err.Error(), "999999999999999") {
+		t.Errorf("limit 10^15: error %v, want one naming the largest sf-integer", err)
 	}
 }
 

@@ -110,3 +110,12 @@ func checkPolicies(policies []Policy) error {
 	}
 	return nil
 }
+
+// advertisable reports whether p's quota and window fit the sf-integers
+// of the RateLimit-Policy field, so that q and w are never understated.
+func advertisable(p Policy) error {
+	if p.Limit > sfv.MaxInteger || int64(p.Window/time.Second) > sfv.MaxInteger {
+		return policyError(p, "limit and window in seconds must be at most "+strconv.FormatInt(sfv.MaxInteger, 10)+", the largest integer RateLimit-Policy can carry")
+	}
+	return nil
+}
