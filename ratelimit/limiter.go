@@ -100,9 +100,35 @@ type Config struct {
 	// Zero means one second; negative means the store is asked on every
 	// request (a FailClosed Retry-After is then one second).
 	StoreRetry time.Duration
+	// FailAfter is the number of store failures in a row (errors or
+	// timeouts, with no success between them) after which the Limiter
+	// stops asking the store for StoreRetry. A request whose store call
+	// failed before that is decided by StoreFailure all the same, but the
+	// next request asks the store again, so that one slow round trip does
+	// not switch a replica to its fallback. Zero means 3; 1 switches on
+	// the first failure.
+	FailAfter int
 	// Fallback decides requests while Store is failing, with FailLocal.
-	// Nil means a new MemoryStore with its defaults.
+	// Nil means a new MemoryStore with its defaults. It must not be
+	// shared with other Limiters.
 	Fallback Store
+	// Replicas is the number of processes (replicas of the service)
+	// sharing Store. With FailLocal, each one enforces on its own
+	// Limit/Replicas and Burst/Replicas of every policy (rounded down, at
+	// least 1) while the store fails, so that together they admit no more
+	// than the shared quota, provided the load balancer spreads a client's
+	// requests over them. Zero means 1: each replica enforces the whole
+	// quota alone.
+	//
+	// The bound: over any interval of length d that the outage covers, a
+	// key is admitted at most Burst + Limit*d/Window units by all the
+	// replicas together (plus up to Replicas units of rounding when
+	// Burst or Limit is below Replicas); over an interval that also spans
+	// the switch to or from the fallback, add what the shared store
+	// admitted in it, so at most twice that. Set Replicas to the largest
+	// number of replicas you run: too high only makes the fallback
+	// stricter, too low lets the total exceed the quota.
+	Replicas int
 	// LegacyHeaders adds X-RateLimit-Limit, X-RateLimit-Remaining and
 	// X-RateLimit-Reset, for clients that predate the RateLimit fields.
 	// They describe the same policy as the RateLimit field: its Limit,
@@ -132,6 +158,8 @@ type Limiter struct {
 	mode         StoreFailure
 	retry        time.Duration
 	fallback     Store
+	local        []Policy // the policies the fallback enforces
+	failAfter    int64
 	legacy       bool
 	errorHandler func(http.ResponseWriter, *http.Request, error)
 	logger       *slog.Logger
@@ -146,6 +174,8 @@ type Limiter struct {
 	failing   atomic.Bool  // the last store call failed
 	lastLog   atomic.Int64 // nanoseconds since base of the last failure record
 	failures  atomic.Int64 // failures since the last record
+
+	consecutive atomic.Int64 // store failures since the last success
 }
 
 // New returns a Limiter for cfg, or an error prefixed "ratelimit: " if
@@ -193,6 +223,14 @@ func New(cfg Config) (*Limiter, error) {
 	}
 	if l.mode > FailLocal {
 		return nil, stderrors.New("ratelimit: unknown StoreFailure")
+	}
+	if cfg.Replicas < 0 || cfg.FailAfter < 0 {
+		return nil, stderrors.New("ratelimit: Replicas and FailAfter must not be negative")
+	}
+	l.local = localPolicies(l.policies, cfg.Replicas)
+	l.failAfter = int64(cfg.FailAfter)
+	if l.failAfter == 0 {
+		l.failAfter = defaultFailAfter
 	}
 	if l.key == nil {
 		c, err := NewClientIP(ClientIPConfig{})
@@ -333,10 +371,13 @@ func (l *Limiter) storeTake(ctx context.Context, key string, cost int64, d *Deci
 	allowed, err := take(ctx, l.store, key, l.policies, cost, d)
 	if err != nil {
 		l.failing.Store(true)
-		if l.retry > 0 {
+		if l.failed() && l.retry > 0 {
 			l.downUntil.Store(max(l.since()+int64(l.retry), 1))
 		}
 		return false, err
+	}
+	if l.consecutive.Load() != 0 {
+		l.consecutive.Store(0)
 	}
 	if l.failing.Load() && l.failing.Swap(false) {
 		l.downUntil.Store(0)
@@ -370,7 +411,7 @@ func (l *Limiter) storeFailed(ctx context.Context, key string, cost int64, d *De
 	case FailClosed:
 		return fmt.Errorf("%w: %w", ErrStoreUnavailable, err)
 	case FailLocal:
-		allowed, ferr := take(ctx, l.fallback, key, l.policies, cost, d)
+		allowed, ferr := take(ctx, l.fallback, key, l.local, cost, d)
 		if ferr == nil {
 			d.Allowed = allowed
 			d.n = len(l.policies)

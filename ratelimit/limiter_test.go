@@ -380,8 +380,10 @@ func TestStoreRetryBackoff(t *testing.T) {
 			t.Fatalf("request %d: %d, want 503", i, w.Code)
 		}
 	}
-	if n := store.calls.Load(); n != 1 {
-		t.Errorf("store asked %d times within StoreRetry, want 1", n)
+	// The default FailAfter: three failures in a row, then the store is
+	// left alone for StoreRetry.
+	if n := store.calls.Load(); n != 3 {
+		t.Errorf("store asked %d times within StoreRetry, want 3 (FailAfter)", n)
 	}
 	store.down.Store(false)
 	deadline := time.Now().Add(5 * time.Second)
