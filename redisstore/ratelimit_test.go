@@ -43,8 +43,8 @@ func TestRateLimitConformance(t *testing.T) {
 func TestRateLimitConfig(t *testing.T) {
 	c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"})
 	defer c.Close()
-	if s, err := NewRateLimitStore(c, RateLimitConfig{}); err != nil || s.timeout != 50*time.Millisecond || s.prefix != "restwell:ratelimit:" {
-		t.Errorf("defaults: %+v, %v; want a 50ms timeout", s, err)
+	if s, err := NewRateLimitStore(c, RateLimitConfig{}); err != nil || s.timeout != 100*time.Millisecond || s.prefix != "restwell:ratelimit:" {
+		t.Errorf("defaults: %+v, %v; want a 100ms timeout", s, err)
 	}
 	for _, cfg := range []RateLimitConfig{{Prefix: "a{b}"}, {Prefix: "}"}, {Timeout: -1}} {
 		if _, err := NewRateLimitStore(c, cfg); err == nil {
