@@ -1,5 +1,7 @@
 package ratelimit
 
+import "context"
+
 // This file holds what a Limiter does while its shared store fails: when
 // it stops asking the store (FailAfter), and the share of each quota a
 // replica enforces on its own (Replicas).
@@ -32,4 +34,19 @@ func localPolicies(policies []Policy, replicas int) []Policy {
 // failures in a row.
 func (l *Limiter) failed() bool {
 	return l.consecutive.Add(1) >= l.failAfter
+}
+
+// mirror spends cost units of key in the fallback after the shared store
+// admitted them, so that the fallback starts where this replica stands:
+// a replica that has spent its share through the shared store has nothing
+// left to spend alone when the store fails. What the fallback refuses is
+// not counted; nothing is reported.
+func (l *Limiter) mirror(ctx context.Context, key string, cost int64) {
+	if m, ok := l.fallback.(*MemoryStore); ok {
+		var res [MaxPolicies]Result
+		m.take(key, l.local, l.localIntervals, cost, res[:len(l.local)])
+		return
+	}
+	var d Decision
+	_, _ = take(ctx, l.fallback, key, l.local, cost, &d)
 }

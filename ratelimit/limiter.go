@@ -109,8 +109,11 @@ type Config struct {
 	// the first failure.
 	FailAfter int
 	// Fallback decides requests while Store is failing, with FailLocal.
-	// Nil means a new MemoryStore with its defaults. It must not be
-	// shared with other Limiters.
+	// While the store works, every unit it admits is also spent in
+	// Fallback (in memory, no round trip), so that a replica that has
+	// used its share of a quota through the store has none left when it
+	// starts deciding alone. Nil means a new MemoryStore with its
+	// defaults. It must not be shared with other Limiters.
 	Fallback Store
 	// Replicas is the number of processes (replicas of the service)
 	// sharing Store. With FailLocal, each one enforces on its own
@@ -122,10 +125,13 @@ type Config struct {
 	//
 	// The bound: over any interval of length d that the outage covers, a
 	// key is admitted at most Burst + Limit*d/Window units by all the
-	// replicas together (plus up to Replicas units of rounding when
-	// Burst or Limit is below Replicas); over an interval that also spans
-	// the switch to or from the fallback, add what the shared store
-	// admitted in it, so at most twice that. Set Replicas to the largest
+	// replicas together, plus up to Replicas units of rounding when Burst
+	// or Limit is below Replicas. Over an interval that also spans the
+	// switch to the fallback, each replica's fallback has already spent
+	// what that replica admitted through the store (see Fallback), so
+	// when the load balancer spreads a client evenly the same bound
+	// holds; in the worst case, a client whose earlier requests all went
+	// to other replicas, it is twice that. Set Replicas to the largest
 	// number of replicas you run: too high only makes the fallback
 	// stricter, too low lets the total exceed the quota.
 	Replicas int
@@ -147,22 +153,23 @@ type Config struct {
 // policies. Use Handler for HTTP, or Allow and AllowN directly.
 // A Limiter is safe for concurrent use by multiple goroutines.
 type Limiter struct {
-	policies     []Policy
-	intervals    []int64 // each policy's Interval
-	minBurst     int64
-	key          KeyFunc
-	keyFailure   KeyFailure
-	cost         func(*http.Request) int64
-	store        Store
-	mem          *MemoryStore // store, when it is a MemoryStore
-	mode         StoreFailure
-	retry        time.Duration
-	fallback     Store
-	local        []Policy // the policies the fallback enforces
-	failAfter    int64
-	legacy       bool
-	errorHandler func(http.ResponseWriter, *http.Request, error)
-	logger       *slog.Logger
+	policies       []Policy
+	intervals      []int64 // each policy's Interval
+	minBurst       int64
+	key            KeyFunc
+	keyFailure     KeyFailure
+	cost           func(*http.Request) int64
+	store          Store
+	mem            *MemoryStore // store, when it is a MemoryStore
+	mode           StoreFailure
+	retry          time.Duration
+	fallback       Store
+	local          []Policy // the policies the fallback enforces
+	localIntervals []int64
+	failAfter      int64
+	legacy         bool
+	errorHandler   func(http.ResponseWriter, *http.Request, error)
+	logger         *slog.Logger
 
 	policyHeader []string // the constant RateLimit-Policy value
 	limits       []string // each policy's Limit, for X-RateLimit-Limit
@@ -228,6 +235,9 @@ func New(cfg Config) (*Limiter, error) {
 		return nil, stderrors.New("ratelimit: Replicas and FailAfter must not be negative")
 	}
 	l.local = localPolicies(l.policies, cfg.Replicas)
+	for _, p := range l.local {
+		l.localIntervals = append(l.localIntervals, int64(p.Interval()))
+	}
 	l.failAfter = int64(cfg.FailAfter)
 	if l.failAfter == 0 {
 		l.failAfter = defaultFailAfter
@@ -352,6 +362,9 @@ func (l *Limiter) decide(ctx context.Context, key string, cost int64, d *Decisio
 			return l.storeFailed(ctx, key, cost, d, err)
 		}
 		d.Allowed = allowed
+		if allowed && l.mode == FailLocal && cost > 0 {
+			l.mirror(ctx, key, cost)
+		}
 	}
 	d.n = n
 	l.summarize(d)

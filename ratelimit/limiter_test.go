@@ -339,8 +339,9 @@ func TestStoreFailure(t *testing.T) {
 						t.Errorf("fail-closed error %v, want ErrStoreUnavailable", handled)
 					}
 				case ratelimit.FailLocal:
-					// The fallback has its own fresh state: 2 admitted, then 429.
-					want := []int{200, 200, 429}[i]
+					// The fallback has spent the one request the store
+					// admitted: 1 more admitted, then 429.
+					want := []int{200, 429, 429}[i]
 					if w.Code != want || w.Header().Get("RateLimit") == "" {
 						t.Errorf("fail-local request %d: %d %v; want %d with rate fields", i, w.Code, w.Header(), want)
 					}
