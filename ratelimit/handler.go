@@ -44,6 +44,9 @@ const (
 // with code "rate_limited", cause ErrRateLimited, problem type
 // QuotaExceededType and a "violated-policies" member.
 func (l *Limiter) Handler(next http.Handler) http.Handler {
+	if l.plans != nil {
+		return l.planHandler(next)
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		key, err := l.key(r)
 		if err != nil || key == "" {

@@ -74,6 +74,20 @@ type Config struct {
 	// a request any policy refuses is refused and consumes nothing from
 	// the others. Required, at most MaxPolicies.
 	Policies []Policy
+	// Plans are further named sets of policies, of which Plan chooses one
+	// for each request: "free" and "pro" quotas, per-route quotas chosen
+	// per request. A request is then counted under its plan's policies
+	// only, and its RateLimit-Policy lists those alone. Policies stays
+	// the plan of requests Plan places in plan "". Each plan counts a
+	// client on its own (the store key is the plan's name, a NUL byte and
+	// the client key), so a client that moves to another plan starts
+	// with that plan's full quota. Nil means Policies for every request.
+	Plans map[string][]Policy
+	// Plan returns the plan of a request: a key of Plans, or "" for
+	// Policies. Required with Plans. When it fails or names an unknown
+	// plan the request gets 500 (cause ErrUnknownPlan): plans are the
+	// server's business, not the client's.
+	Plan PlanFunc
 	// Key identifies the client. Nil means the Key method of a ClientIP
 	// with no trusted proxies: the socket peer's address, IPv6 grouped
 	// by /64.
@@ -170,6 +184,10 @@ type Limiter struct {
 	legacy         bool
 	errorHandler   func(http.ResponseWriter, *http.Request, error)
 	logger         *slog.Logger
+
+	plans      map[string]*Limiter // by plan name, "" for Policies; nil without Plans
+	plan       PlanFunc
+	planPrefix string // prepended to the keys of a plan's Limiter
 
 	policyHeader []string // the constant RateLimit-Policy value
 	limits       []string // each policy's Limit, for X-RateLimit-Limit
@@ -287,6 +305,11 @@ func New(cfg Config) (*Limiter, error) {
 	}
 	l.policyHeader = []string{string(b)}
 	l.retryHeader = strconv.FormatInt(seconds(max(l.retry, time.Second)), 10)
+	if cfg.Plans != nil || cfg.Plan != nil {
+		if err := l.newPlans(cfg); err != nil {
+			return nil, err
+		}
+	}
 	return l, nil
 }
 
