@@ -117,4 +117,3 @@ func TestPlansConfigErrors(t *testing.T) {
 		}
 	}
 }
-
