@@ -99,6 +99,7 @@ func (l *Limiter) setHeaders(h http.Header, d *Decision) {
 	b := sfv.AppendString(buf[:0], p.Name)
 	b = sfv.AppendParam(b, "r", res.Remaining)
 	b = sfv.AppendParam(b, "t", reset)
+	b = l.appendPartition(b, d)
 	rl := len(b)
 	if !d.Allowed {
 		retry := reset

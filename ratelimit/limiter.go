@@ -149,6 +149,13 @@ type Config struct {
 	// number of replicas you run: too high only makes the fallback
 	// stricter, too low lets the total exceed the quota.
 	Replicas int
+	// PartitionKey, when set, is the secret with which each RateLimit
+	// item gets the draft's pk parameter: the first 16 bytes of an
+	// HMAC-SHA256 of the client's key, as an sf-binary
+	// (pk=:base64:), never the key itself. A client seeing two pk values
+	// knows it is counted in two partitions. Nil means no pk. Use at
+	// least 32 random bytes; it costs one HMAC per request.
+	PartitionKey []byte
 	// LegacyHeaders adds X-RateLimit-Limit, X-RateLimit-Remaining and
 	// X-RateLimit-Reset, for clients that predate the RateLimit fields.
 	// They describe the same policy as the RateLimit field: its Limit,
@@ -167,23 +174,25 @@ type Config struct {
 // policies. Use Handler for HTTP, or Allow and AllowN directly.
 // A Limiter is safe for concurrent use by multiple goroutines.
 type Limiter struct {
-	policies       []Policy
-	intervals      []int64 // each policy's Interval
-	minBurst       int64
-	key            KeyFunc
-	keyFailure     KeyFailure
-	cost           func(*http.Request) int64
-	store          Store
-	mem            *MemoryStore // store, when it is a MemoryStore
-	mode           StoreFailure
-	retry          time.Duration
-	fallback       Store
+	policies     []Policy
+	intervals    []int64 // each policy's Interval
+	minBurst     int64
+	key          KeyFunc
+	keyFailure   KeyFailure
+	cost         func(*http.Request) int64
+	store        Store
+	mem          *MemoryStore // store, when it is a MemoryStore
+	mode         StoreFailure
+	retry        time.Duration
+	fallback     Store
+	legacy       bool
+	errorHandler func(http.ResponseWriter, *http.Request, error)
+	logger       *slog.Logger
+
 	local          []Policy // the policies the fallback enforces
 	localIntervals []int64
 	failAfter      int64
-	legacy         bool
-	errorHandler   func(http.ResponseWriter, *http.Request, error)
-	logger         *slog.Logger
+	partition      *partition // nil without Config.PartitionKey
 
 	plans      map[string]*Limiter // by plan name, "" for Policies; nil without Plans
 	plan       PlanFunc
@@ -288,6 +297,9 @@ func New(cfg Config) (*Limiter, error) {
 	if l.errorHandler == nil {
 		l.errorHandler = writeError
 	}
+	if cfg.PartitionKey != nil {
+		l.partition = newPartition(cfg.PartitionKey)
+	}
 	if l.logger == nil {
 		l.logger = slog.Default()
 	}
@@ -300,6 +312,7 @@ func New(cfg Config) (*Limiter, error) {
 		b = sfv.AppendString(b, p.Name)
 		b = sfv.AppendParam(b, "q", p.Limit)
 		b = sfv.AppendParam(b, "w", int64(p.Window/time.Second))
+		b = appendUnit(b, &p)
 		l.limits = append(l.limits, strconv.FormatInt(p.Limit, 10))
 		l.denied = append(l.denied, limitedError([]string{p.Name}))
 	}
@@ -329,7 +342,8 @@ type Decision struct {
 	RetryAfter time.Duration
 
 	n       int
-	index   int // the reported policy, -1 for none
+	index   int    // the reported policy, -1 for none
+	key     string // the key the store counted the request under
 	results [MaxPolicies]Result
 }
 
@@ -372,7 +386,7 @@ func (l *Limiter) AllowN(ctx context.Context, key string, n int64) (Decision, er
 
 // decide fills d for one request of cost units.
 func (l *Limiter) decide(ctx context.Context, key string, cost int64, d *Decision) error {
-	d.index = -1
+	d.index, d.key = -1, key
 	if cost > l.minBurst {
 		return ErrCostTooHigh
 	}
