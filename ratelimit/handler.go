@@ -48,6 +48,9 @@ func (l *Limiter) Handler(next http.Handler) http.Handler {
 		return l.planHandler(next)
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if l.shed(w, r) {
+			return
+		}
 		key, err := l.key(r)
 		if err != nil || key == "" {
 			if l.keyFailure == RejectRequest {

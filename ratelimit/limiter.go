@@ -193,6 +193,7 @@ type Limiter struct {
 	localIntervals []int64
 	failAfter      int64
 	partition      *partition // nil without Config.PartitionKey
+	reduced        *reduced   // shared with the Limiters of the plans
 
 	plans      map[string]*Limiter // by plan name, "" for Policies; nil without Plans
 	plan       PlanFunc
@@ -235,6 +236,7 @@ func New(cfg Config) (*Limiter, error) {
 		logger:       cfg.Logger,
 		base:         time.Now(),
 	}
+	l.reduced = new(reduced)
 	seen := make(map[string]bool, len(l.policies))
 	for i, p := range l.policies {
 		if err := p.Validate(); err != nil {

@@ -46,6 +46,7 @@ func (l *Limiter) newPlans(cfg Config) error {
 	if err != nil {
 		return err
 	}
+	def.reduced = l.reduced
 	l.plans = map[string]*Limiter{"": def}
 	for _, name := range names {
 		sub.Policies = cfg.Plans[name]
@@ -62,7 +63,7 @@ func (l *Limiter) newPlans(cfg Config) error {
 		if err != nil {
 			return err
 		}
-		p.planPrefix = prefix
+		p.planPrefix, p.reduced = prefix, l.reduced
 		l.plans[name] = p
 	}
 	l.plan = cfg.Plan
