@@ -66,7 +66,7 @@ func redisLibs() []redisLib {
 func redisRestwell(c *redis.Client, prefix string, limit int, next http.Handler) (http.Handler, error) {
 	store, err := redisstore.NewRateLimitStore(c, redisstore.RateLimitConfig{
 		Prefix: prefix,
-		// The peers wait for Redis as long as it takes; the default 50ms
+		// The peers wait for Redis as long as it takes; the default 100ms
 		// bound would turn a scheduling stall on a loaded benchmark
 		// machine into a fail-open request and a failed benchmark.
 		Timeout: time.Second,
