@@ -35,6 +35,24 @@
 // Limiter.Allow and Limiter.AllowN decide without HTTP (a queue consumer,
 // a gRPC interceptor); a Store can also be used on its own.
 //
+// # Plans
+//
+// Limits that depend on who is calling are plans, chosen per request:
+//
+//	lim, err := ratelimit.New(ratelimit.Config{
+//		Policies: []ratelimit.Policy{{Name: "anonymous", Limit: 10, Window: time.Minute}},
+//		Plans: map[string][]ratelimit.Policy{
+//			"free": {{Name: "free", Limit: 60, Window: time.Minute}},
+//			"pro":  {{Name: "pro", Limit: 600, Window: time.Minute}},
+//		},
+//		Plan: func(r *http.Request) (string, error) { return planOf(r.Context()), nil },
+//	})
+//
+// A request is counted under its plan's policies only, in one store call
+// (one Redis round trip, whatever the plan), and its RateLimit-Policy
+// lists that plan's policies alone. Limiter.AllowPlan decides without
+// HTTP.
+//
 // # Policies and GCRA
 //
 // A Policy grants Limit units per Window; each request costs one unit, or
@@ -78,9 +96,38 @@
 // "https://iana.org/assignments/http-problem-types#quota-exceeded", title
 // "Quota Exceeded" and the same "violated-policies" member.
 //
+// A policy whose Unit is not requests (UnitContentBytes, say, with a
+// Config.Cost that returns sizes) is advertised with the qu parameter:
+//
+//	RateLimit-Policy: "upload";q=1000000;w=3600;qu="content-bytes"
+//
+// With Config.PartitionKey every RateLimit item also carries pk, the
+// partition the client is counted in: an HMAC of its key, never the key.
+//
 // With Config.LegacyHeaders the response also carries X-RateLimit-Limit,
 // X-RateLimit-Remaining and X-RateLimit-Reset for the same policy; Reset
 // is t, delay-seconds, not a Unix time.
+//
+// # Shedding load
+//
+// Limiter.ReduceCapacity makes the middleware answer every request, for
+// a while, with 503 and the draft's problem type ReducedCapacityType
+// ("temporary-reduced-capacity") and a Retry-After, without touching the
+// store: an operator's switch for an overloaded service.
+//
+// # The draft
+//
+// The fields follow draft-ietf-httpapi-ratelimit-headers-10
+// (https://datatracker.ietf.org/doc/draft-ietf-httpapi-ratelimit-headers/),
+// checked on 2 December 2026: the datatracker still names -10 the
+// revision to cite, so no rule has changed since -10 and the package
+// needs no change for one. The rules it follows from -10: both fields are
+// RFC 9651 lists whose items are policy names (sf-strings here); q and w
+// in RateLimit-Policy, r and t in RateLimit, each an sf-integer (so New
+// rejects a Limit above 999,999,999,999,999 rather than advertise a
+// smaller one); qu for quota units other than requests; pk as an
+// sf-binary that identifies the partition; the quota-exceeded and
+// temporary-reduced-capacity problem types.
 //
 // # Clients that cannot be identified
 //
@@ -101,9 +148,12 @@
 // and the failure is logged with log/slog, at most once a second.
 // FailClosed answers 503 with code "unavailable" and a Retry-After;
 // FailLocal decides with a memory store in the process until the shared
-// store is back. After a failure the store is left alone for
-// Config.StoreRetry (one second), then asked again: recovery needs no
-// action. Nothing panics.
+// store is back, enforcing Limit/Config.Replicas of each policy, so that
+// the replicas together stay within the quota (Config.Replicas gives the
+// bound). After Config.FailAfter failures in a row (three) the store is
+// left alone for Config.StoreRetry (one second), then asked again:
+// recovery needs no action, and a single slow round trip never switches
+// a replica to its fallback. Nothing panics.
 //
 // # Memory
 //

@@ -44,7 +44,13 @@ const (
 // with code "rate_limited", cause ErrRateLimited, problem type
 // QuotaExceededType and a "violated-policies" member.
 func (l *Limiter) Handler(next http.Handler) http.Handler {
+	if l.plans != nil {
+		return l.planHandler(next)
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if l.shed(w, r) {
+			return
+		}
 		key, err := l.key(r)
 		if err != nil || key == "" {
 			if l.keyFailure == RejectRequest {
@@ -96,6 +102,7 @@ func (l *Limiter) setHeaders(h http.Header, d *Decision) {
 	b := sfv.AppendString(buf[:0], p.Name)
 	b = sfv.AppendParam(b, "r", res.Remaining)
 	b = sfv.AppendParam(b, "t", reset)
+	b = l.appendPartition(b, d)
 	rl := len(b)
 	if !d.Allowed {
 		retry := reset

@@ -74,6 +74,20 @@ type Config struct {
 	// a request any policy refuses is refused and consumes nothing from
 	// the others. Required, at most MaxPolicies.
 	Policies []Policy
+	// Plans are further named sets of policies, of which Plan chooses one
+	// for each request: "free" and "pro" quotas, per-route quotas chosen
+	// per request. A request is then counted under its plan's policies
+	// only, and its RateLimit-Policy lists those alone. Policies stays
+	// the plan of requests Plan places in plan "". Each plan counts a
+	// client on its own (the store key is the plan's name, a NUL byte and
+	// the client key), so a client that moves to another plan starts
+	// with that plan's full quota. Nil means Policies for every request.
+	Plans map[string][]Policy
+	// Plan returns the plan of a request: a key of Plans, or "" for
+	// Policies. Required with Plans. When it fails or names an unknown
+	// plan the request gets 500 (cause ErrUnknownPlan): plans are the
+	// server's business, not the client's.
+	Plan PlanFunc
 	// Key identifies the client. Nil means the Key method of a ClientIP
 	// with no trusted proxies: the socket peer's address, IPv6 grouped
 	// by /64.
@@ -100,9 +114,48 @@ type Config struct {
 	// Zero means one second; negative means the store is asked on every
 	// request (a FailClosed Retry-After is then one second).
 	StoreRetry time.Duration
+	// FailAfter is the number of store failures in a row (errors or
+	// timeouts, with no success between them) after which the Limiter
+	// stops asking the store for StoreRetry. A request whose store call
+	// failed before that is decided by StoreFailure all the same, but the
+	// next request asks the store again, so that one slow round trip does
+	// not switch a replica to its fallback. Zero means 3; 1 switches on
+	// the first failure.
+	FailAfter int
 	// Fallback decides requests while Store is failing, with FailLocal.
-	// Nil means a new MemoryStore with its defaults.
+	// While the store works, every unit it admits is also spent in
+	// Fallback (in memory, no round trip), so that a replica that has
+	// used its share of a quota through the store has none left when it
+	// starts deciding alone. Nil means a new MemoryStore with its
+	// defaults. It must not be shared with other Limiters.
 	Fallback Store
+	// Replicas is the number of processes (replicas of the service)
+	// sharing Store. With FailLocal, each one enforces on its own
+	// Limit/Replicas and Burst/Replicas of every policy (rounded down, at
+	// least 1) while the store fails, so that together they admit no more
+	// than the shared quota, provided the load balancer spreads a client's
+	// requests over them. Zero means 1: each replica enforces the whole
+	// quota alone.
+	//
+	// The bound: over any interval of length d that the outage covers, a
+	// key is admitted at most Burst + Limit*d/Window units by all the
+	// replicas together, plus up to Replicas units of rounding when Burst
+	// or Limit is below Replicas. Over an interval that also spans the
+	// switch to the fallback, each replica's fallback has already spent
+	// what that replica admitted through the store (see Fallback), so
+	// when the load balancer spreads a client evenly the same bound
+	// holds; in the worst case, a client whose earlier requests all went
+	// to other replicas, it is twice that. Set Replicas to the largest
+	// number of replicas you run: too high only makes the fallback
+	// stricter, too low lets the total exceed the quota.
+	Replicas int
+	// PartitionKey, when set, is the secret with which each RateLimit
+	// item gets the draft's pk parameter: the first 16 bytes of an
+	// HMAC-SHA256 of the client's key, as an sf-binary
+	// (pk=:base64:), never the key itself. A client seeing two pk values
+	// knows it is counted in two partitions. Nil means no pk. Use at
+	// least 32 random bytes; it costs one HMAC per request.
+	PartitionKey []byte
 	// LegacyHeaders adds X-RateLimit-Limit, X-RateLimit-Remaining and
 	// X-RateLimit-Reset, for clients that predate the RateLimit fields.
 	// They describe the same policy as the RateLimit field: its Limit,
@@ -136,6 +189,16 @@ type Limiter struct {
 	errorHandler func(http.ResponseWriter, *http.Request, error)
 	logger       *slog.Logger
 
+	local          []Policy // the policies the fallback enforces
+	localIntervals []int64
+	failAfter      int64
+	partition      *partition // nil without Config.PartitionKey
+	reduced        *reduced   // shared with the Limiters of the plans
+
+	plans      map[string]*Limiter // by plan name, "" for Policies; nil without Plans
+	plan       PlanFunc
+	planPrefix string // prepended to the keys of a plan's Limiter
+
 	policyHeader []string // the constant RateLimit-Policy value
 	limits       []string // each policy's Limit, for X-RateLimit-Limit
 	denied       []error  // the 429 error for each single violated policy
@@ -146,6 +209,8 @@ type Limiter struct {
 	failing   atomic.Bool  // the last store call failed
 	lastLog   atomic.Int64 // nanoseconds since base of the last failure record
 	failures  atomic.Int64 // failures since the last record
+
+	consecutive atomic.Int64 // store failures since the last success
 }
 
 // New returns a Limiter for cfg, or an error prefixed "ratelimit: " if
@@ -171,9 +236,13 @@ func New(cfg Config) (*Limiter, error) {
 		logger:       cfg.Logger,
 		base:         time.Now(),
 	}
+	l.reduced = new(reduced)
 	seen := make(map[string]bool, len(l.policies))
 	for i, p := range l.policies {
 		if err := p.Validate(); err != nil {
+			return nil, err
+		}
+		if err := advertisable(p); err != nil {
 			return nil, err
 		}
 		if seen[p.Name] {
@@ -190,6 +259,17 @@ func New(cfg Config) (*Limiter, error) {
 	}
 	if l.mode > FailLocal {
 		return nil, stderrors.New("ratelimit: unknown StoreFailure")
+	}
+	if cfg.Replicas < 0 || cfg.FailAfter < 0 {
+		return nil, stderrors.New("ratelimit: Replicas and FailAfter must not be negative")
+	}
+	l.local = localPolicies(l.policies, cfg.Replicas)
+	for _, p := range l.local {
+		l.localIntervals = append(l.localIntervals, int64(p.Interval()))
+	}
+	l.failAfter = int64(cfg.FailAfter)
+	if l.failAfter == 0 {
+		l.failAfter = defaultFailAfter
 	}
 	if l.key == nil {
 		c, err := NewClientIP(ClientIPConfig{})
@@ -219,6 +299,9 @@ func New(cfg Config) (*Limiter, error) {
 	if l.errorHandler == nil {
 		l.errorHandler = writeError
 	}
+	if cfg.PartitionKey != nil {
+		l.partition = newPartition(cfg.PartitionKey)
+	}
 	if l.logger == nil {
 		l.logger = slog.Default()
 	}
@@ -231,11 +314,17 @@ func New(cfg Config) (*Limiter, error) {
 		b = sfv.AppendString(b, p.Name)
 		b = sfv.AppendParam(b, "q", p.Limit)
 		b = sfv.AppendParam(b, "w", int64(p.Window/time.Second))
+		b = appendUnit(b, &p)
 		l.limits = append(l.limits, strconv.FormatInt(p.Limit, 10))
 		l.denied = append(l.denied, limitedError([]string{p.Name}))
 	}
 	l.policyHeader = []string{string(b)}
 	l.retryHeader = strconv.FormatInt(seconds(max(l.retry, time.Second)), 10)
+	if cfg.Plans != nil || cfg.Plan != nil {
+		if err := l.newPlans(cfg); err != nil {
+			return nil, err
+		}
+	}
 	return l, nil
 }
 
@@ -255,7 +344,8 @@ type Decision struct {
 	RetryAfter time.Duration
 
 	n       int
-	index   int // the reported policy, -1 for none
+	index   int    // the reported policy, -1 for none
+	key     string // the key the store counted the request under
 	results [MaxPolicies]Result
 }
 
@@ -298,7 +388,7 @@ func (l *Limiter) AllowN(ctx context.Context, key string, n int64) (Decision, er
 
 // decide fills d for one request of cost units.
 func (l *Limiter) decide(ctx context.Context, key string, cost int64, d *Decision) error {
-	d.index = -1
+	d.index, d.key = -1, key
 	if cost > l.minBurst {
 		return ErrCostTooHigh
 	}
@@ -311,6 +401,9 @@ func (l *Limiter) decide(ctx context.Context, key string, cost int64, d *Decisio
 			return l.storeFailed(ctx, key, cost, d, err)
 		}
 		d.Allowed = allowed
+		if allowed && l.mode == FailLocal && cost > 0 {
+			l.mirror(ctx, key, cost)
+		}
 	}
 	d.n = n
 	l.summarize(d)
@@ -330,10 +423,13 @@ func (l *Limiter) storeTake(ctx context.Context, key string, cost int64, d *Deci
 	allowed, err := take(ctx, l.store, key, l.policies, cost, d)
 	if err != nil {
 		l.failing.Store(true)
-		if l.retry > 0 {
+		if l.failed() && l.retry > 0 {
 			l.downUntil.Store(max(l.since()+int64(l.retry), 1))
 		}
 		return false, err
+	}
+	if l.consecutive.Load() != 0 {
+		l.consecutive.Store(0)
 	}
 	if l.failing.Load() && l.failing.Swap(false) {
 		l.downUntil.Store(0)
@@ -367,7 +463,7 @@ func (l *Limiter) storeFailed(ctx context.Context, key string, cost int64, d *De
 	case FailClosed:
 		return fmt.Errorf("%w: %w", ErrStoreUnavailable, err)
 	case FailLocal:
-		allowed, ferr := take(ctx, l.fallback, key, l.policies, cost, d)
+		allowed, ferr := take(ctx, l.fallback, key, l.local, cost, d)
 		if ferr == nil {
 			d.Allowed = allowed
 			d.n = len(l.policies)

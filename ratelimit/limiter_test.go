@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -35,6 +36,7 @@ func TestNewErrors(t *testing.T) {
 		{"fractional window", ratelimit.Config{Policies: []ratelimit.Policy{{Name: "p", Limit: 1, Window: 1500 * time.Millisecond}}}},
 		{"negative burst", ratelimit.Config{Policies: []ratelimit.Policy{{Name: "p", Limit: 1, Window: time.Second, Burst: -1}}}},
 		{"huge burst", ratelimit.Config{Policies: []ratelimit.Policy{{Name: "p", Limit: 1, Window: 1000 * time.Hour, Burst: 1 << 40}}}},
+		{"limit above the largest sf-integer", ratelimit.Config{Policies: []ratelimit.Policy{{Name: "p", Limit: 1_000_000_000_000_000, Window: 1000 * time.Hour, Burst: 1}}}},
 		{"duplicate name", ratelimit.Config{Policies: []ratelimit.Policy{p, p}}},
 		{"bad key failure", ratelimit.Config{Policies: []ratelimit.Policy{p}, KeyFailure: 7}},
 		{"bad store failure", ratelimit.Config{Policies: []ratelimit.Policy{p}, StoreFailure: 7}},
@@ -46,6 +48,25 @@ func TestNewErrors(t *testing.T) {
 		} else if !strings.HasPrefix(err.Error(), "ratelimit: ") {
 			t.Errorf("%s: error %q lacks the ratelimit: prefix", c.name, err)
 		}
+	}
+}
+
+// TestNewLargestQuota: a quota of exactly the largest sf-integer is
+// advertised as it is.
+func TestNewLargestQuota(t *testing.T) {
+	l, err := ratelimit.New(ratelimit.Config{Policies: []ratelimit.Policy{{Name: "p", Limit: 999_999_999_999_999, Window: 1000 * time.Hour, Burst: 1}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := l.Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest("GET", "/", nil))
+	if got, want := w.Header().Get("RateLimit-Policy"), `"p";q=999999999999999;w=3600000`; got != want {
+		t.Errorf("RateLimit-Policy %q, want %q", got, want)
+	}
+	_, err = ratelimit.New(ratelimit.Config{Policies: []ratelimit.Policy{{Name: "p", Limit: 1_000_000_000_000_000, Window: 1000 * time.Hour, Burst: 1}}})
+	if err == nil || !strings.Contains(err.Error(), "999999999999999") {
+		t.Errorf("limit 10^15: error %v, want one naming the largest sf-integer", err)
 	}
 }
 
@@ -318,8 +339,9 @@ func TestStoreFailure(t *testing.T) {
 						t.Errorf("fail-closed error %v, want ErrStoreUnavailable", handled)
 					}
 				case ratelimit.FailLocal:
-					// The fallback has its own fresh state: 2 admitted, then 429.
-					want := []int{200, 200, 429}[i]
+					// The fallback has spent the one request the store
+					// admitted: 1 more admitted, then 429.
+					want := []int{200, 429, 429}[i]
 					if w.Code != want || w.Header().Get("RateLimit") == "" {
 						t.Errorf("fail-local request %d: %d %v; want %d with rate fields", i, w.Code, w.Header(), want)
 					}
@@ -359,8 +381,10 @@ func TestStoreRetryBackoff(t *testing.T) {
 			t.Fatalf("request %d: %d, want 503", i, w.Code)
 		}
 	}
-	if n := store.calls.Load(); n != 1 {
-		t.Errorf("store asked %d times within StoreRetry, want 1", n)
+	// The default FailAfter: three failures in a row, then the store is
+	// left alone for StoreRetry.
+	if n := store.calls.Load(); n != 3 {
+		t.Errorf("store asked %d times within StoreRetry, want 3 (FailAfter)", n)
 	}
 	store.down.Store(false)
 	deadline := time.Now().Add(5 * time.Second)

@@ -43,6 +43,11 @@ type Policy struct {
 	// Burst is the number of units a key that has been idle for at least
 	// Window may spend at once. Zero means Limit.
 	Burst int64
+	// Unit is what Limit counts, advertised as the qu parameter of
+	// RateLimit-Policy when it is not requests: UnitContentBytes (with a
+	// Config.Cost that returns sizes) or another unit of the draft's
+	// registry. Printable ASCII. Empty means UnitRequests, not advertised.
+	Unit string
 }
 
 // Interval returns the emission interval Window/Limit, rounded up to the
@@ -79,6 +84,8 @@ func (p Policy) Validate() error {
 		return policyError(p, "window must be a whole number of seconds, at least 1s")
 	case p.Burst < 0:
 		return policyError(p, "burst must not be negative")
+	case p.Unit != "" && !sfv.ValidString(p.Unit):
+		return policyError(p, "unit must be printable ASCII")
 	}
 	if t := int64(p.Interval()); p.MaxBurst() > maxCapacity/t {
 		return policyError(p, "burst times window/limit is too large")
@@ -107,6 +114,15 @@ func checkPolicies(policies []Policy) error {
 		if err := policies[i].Validate(); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// advertisable reports whether p's quota and window fit the sf-integers
+// of the RateLimit-Policy field, so that q and w are never understated.
+func advertisable(p Policy) error {
+	if p.Limit > sfv.MaxInteger || int64(p.Window/time.Second) > sfv.MaxInteger {
+		return policyError(p, "limit and window in seconds must be at most "+strconv.FormatInt(sfv.MaxInteger, 10)+", the largest integer RateLimit-Policy can carry")
 	}
 	return nil
 }

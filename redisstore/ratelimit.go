@@ -22,10 +22,23 @@ type RateLimitConfig struct {
 	Prefix string
 	// Timeout bounds each decision, within the request's own context. A
 	// rate limiter that waits longer than a few round trips hurts more
-	// than it helps; on timeout the Limiter applies its StoreFailure mode.
-	// Zero means 50ms.
+	// than it helps; on timeout the Limiter applies its StoreFailure mode
+	// to that request (and leaves the store alone only after
+	// ratelimit.Config.FailAfter failures in a row). Zero means 100ms.
+	//
+	// The default comes from measurements of one decision (EVALSHA, two
+	// policies) against a local redis-server 7.0 on a 2-core machine
+	// while redis-benchmark loaded that server (200 clients, pipelines of
+	// 16): p50 72µs, p99 7ms, p99.9 13.5ms, p99.99 20ms, worst of 27,000
+	// 39ms; with 50 clients and pipelines of 4 the worst of 44,000 was
+	// 49ms, at the old 50ms default. 100ms is twice the worst seen: a
+	// timeout then means an overloaded or unreachable server, not a busy
+	// one. Add the network round trip of a remote or managed Redis.
 	Timeout time.Duration
 }
+
+// defaultRateLimitTimeout is RateLimitConfig.Timeout's default.
+const defaultRateLimitTimeout = 100 * time.Millisecond
 
 // RateLimitStore is a ratelimit.Store in Redis, so that every replica of
 // a service enforces one limit per key.
@@ -79,7 +92,7 @@ func NewRateLimitStore(client redis.UniversalClient, cfg RateLimitConfig) (*Rate
 		s.prefix = "restwell:ratelimit:"
 	}
 	if s.timeout == 0 {
-		s.timeout = 50 * time.Millisecond
+		s.timeout = defaultRateLimitTimeout
 	}
 	return s, nil
 }

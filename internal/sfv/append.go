@@ -61,11 +61,13 @@ func AppendString(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
+// MaxInteger is the largest sf-integer RFC 9651 allows (15 digits).
+const MaxInteger = 999_999_999_999_999
+
 // AppendInteger appends an sf-integer. Values outside the range RFC 9651
 // allows (15 digits) are clamped to it.
 func AppendInteger(b []byte, n int64) []byte {
-	const limit = 999_999_999_999_999
-	n = max(min(n, limit), -limit)
+	n = max(min(n, MaxInteger), -MaxInteger)
 	return strconv.AppendInt(b, n, 10)
 }
 
