@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/restwell/restwell/internal/sfv"
+	"github.com/restwell/restwell/observe"
 )
 
 // A KeyFunc returns the key a request is counted under: a client address,
@@ -115,6 +116,10 @@ type Config struct {
 	// Logger receives store failures and recoveries, at most one record
 	// per second while the store keeps failing. Nil means slog.Default().
 	Logger *slog.Logger
+	// Observer receives an event for every decision, of Handler and
+	// AllowN alike (see the package documentation for the outcomes). Nil
+	// means none are reported, at no cost.
+	Observer observe.Observer
 }
 
 // A Limiter limits how often each key may be used under a set of
@@ -135,6 +140,7 @@ type Limiter struct {
 	legacy       bool
 	errorHandler func(http.ResponseWriter, *http.Request, error)
 	logger       *slog.Logger
+	observer     observe.Observer
 
 	policyHeader []string // the constant RateLimit-Policy value
 	limits       []string // each policy's Limit, for X-RateLimit-Limit
@@ -169,6 +175,7 @@ func New(cfg Config) (*Limiter, error) {
 		legacy:       cfg.LegacyHeaders,
 		errorHandler: cfg.ErrorHandler,
 		logger:       cfg.Logger,
+		observer:     cfg.Observer,
 		base:         time.Now(),
 	}
 	seen := make(map[string]bool, len(l.policies))
@@ -288,11 +295,14 @@ func (l *Limiter) AllowN(ctx context.Context, key string, n int64) (Decision, er
 	d := Decision{index: -1}
 	if key == "" {
 		if l.keyFailure == RejectRequest {
+			l.observeInvalidKey(ctx, false)
 			return d, ErrInvalidKey
 		}
 		key = SharedKey
 	}
+	start := l.observeStart()
 	err := l.decide(ctx, key, max(n, 0), &d)
+	l.observeDecision(ctx, &d, err, start, false)
 	return d, err
 }
 
