@@ -188,7 +188,7 @@ func TestMetricsPerMiddleware(t *testing.T) {
 				return []*http.Request{r, bad}
 			},
 			decisions: map[string]int64{
-				"restwell.outcome=deprecated_version,restwell.package=versioning,restwell.version=1":              1,
+				"restwell.outcome=deprecated_version,restwell.package=versioning,restwell.version=1":             1,
 				"http.response.status_code=400,restwell.outcome=unsupported_version,restwell.package=versioning": 1,
 			},
 			store:     map[string]int64{},
