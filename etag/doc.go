@@ -111,4 +111,13 @@
 // PrivateNoCache, Public and NoStore are the usual Cache-Control values;
 // Config.CacheControl sets one on every tagged response. SetLastModified
 // and FormatDate write HTTP-dates.
+//
+// # Observing decisions
+//
+// Config.Observer receives an observe.Event (Package "etag") for each
+// answer the middleware gives in place of the handler: "not_modified"
+// (304), "precondition_failed" (412), both with Reason the header field
+// that decided ("If-Match", "If-None-Match", "If-Unmodified-Since",
+// "If-Modified-Since"), and "precondition_required" (428). With no
+// Observer nothing is built.
 package etag

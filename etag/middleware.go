@@ -14,6 +14,7 @@ import (
 	apierrors "github.com/restwell/restwell/errors"
 	"github.com/restwell/restwell/internal/capture"
 	"github.com/restwell/restwell/internal/httpsyntax"
+	"github.com/restwell/restwell/observe"
 )
 
 // Config configures a Middleware. The zero Config tags GET and HEAD
@@ -88,6 +89,10 @@ type Config struct {
 	// ErrPreconditionRequired, and errors.Error values a Validators
 	// function returns. Nil means errors.Write.
 	ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
+	// Observer receives an event for every 304, 412 and 428 the
+	// middleware answers (see the package documentation). Nil means none
+	// are reported, at no cost.
+	Observer observe.Observer
 }
 
 // DefaultMaxBody is the MaxBody a zero Config uses: 1 MiB.
@@ -106,6 +111,7 @@ type Middleware struct {
 	lenient      bool
 	cacheControl string
 	errorHandler func(http.ResponseWriter, *http.Request, error)
+	observer     observe.Observer
 }
 
 // New returns a Middleware configured by cfg, or an error when cfg is
@@ -131,6 +137,7 @@ func New(cfg Config) (*Middleware, error) {
 		lenient:      cfg.LenientIfMatch,
 		cacheControl: cfg.CacheControl,
 		errorHandler: cfg.ErrorHandler,
+		observer:     cfg.Observer,
 	}
 	if m.maxBody == 0 {
 		m.maxBody = DefaultMaxBody
@@ -216,12 +223,14 @@ func (m *Middleware) serveWrite(w http.ResponseWriter, r *http.Request, next htt
 		return
 	}
 	if required {
+		m.observe(r.Context(), observe.PreconditionRequired, "", http.StatusPreconditionRequired)
 		w.Header().Set("Cache-Control", NoStore)
 		m.errorHandler(w, r, requiredError(v))
 		return
 	}
 	if res := check(r, v, m.lenient); !res.Proceed() {
 		// A write never gets 304: If-None-Match fails with 412.
+		m.observeResult(r.Context(), res)
 		w.Header().Set("Cache-Control", NoStore)
 		m.errorHandler(w, r, res.Err())
 		return
@@ -419,6 +428,7 @@ func (st *state) tag(w http.ResponseWriter) {
 
 // answer sends the 304 or 412 that replaces the handler's response.
 func (st *state) answer(w http.ResponseWriter, res Result) {
+	st.m.observeResult(st.r.Context(), res)
 	h := w.Header()
 	if res.Status == http.StatusNotModified {
 		notModifiedHeader(h)

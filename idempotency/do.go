@@ -7,6 +7,7 @@ import (
 	"log/slog"
 
 	"github.com/restwell/restwell/internal/logsafe"
+	"github.com/restwell/restwell/observe"
 )
 
 // Do runs fn at most once for k and fingerprint among every caller that
@@ -30,9 +31,12 @@ import (
 // over).
 func (m *Middleware) Do(ctx context.Context, k Key, fingerprint string, fn func(ctx context.Context) (*Response, error)) (res *Response, replayed bool, err error) {
 	if !validKey(k.ID) {
+		m.observe(ctx, observe.InvalidKey, 0)
 		return nil, false, ErrKeyInvalid
 	}
+	start := m.observeStart()
 	rec, acquired, err := m.acquire(ctx, k, fingerprint)
+	m.observeAcquire(ctx, start, acquired, &rec, fingerprint, err, false)
 	if err != nil {
 		m.logStore(ctx, "acquire", k, err)
 		if m.failOpen {
@@ -58,8 +62,10 @@ func (m *Middleware) Do(ctx context.Context, k Key, fingerprint string, fn func(
 	defer l.ctx.cancel(nil)
 	release := func() {
 		sctx, scancel := m.storeCtx(ctx)
+		start := m.observeStart()
 		err := m.store.Release(sctx, k, rec.Token)
 		scancel()
+		m.observeEnd(ctx, "release", start, nil, err)
 		if err != nil && !stderrors.Is(err, ErrLeaseLost) {
 			m.logStore(ctx, "release", k, err)
 		}
@@ -82,8 +88,10 @@ func (m *Middleware) Do(ctx context.Context, k Key, fingerprint string, fn func(
 		res = &Response{}
 	}
 	sctx, scancel := m.storeCtx(ctx)
+	start = m.observeStart()
 	cerr := m.store.Complete(sctx, k, rec.Token, res, m.retention)
 	scancel()
+	m.observeEnd(ctx, "complete", start, res, cerr)
 	if cerr != nil {
 		if stderrors.Is(cerr, ErrLeaseLost) {
 			m.logger.LogAttrs(ctx, slog.LevelWarn, "idempotency: completion refused, the lease was lost",

@@ -132,4 +132,24 @@
 //
 // Middleware.Do gives the same guarantee to any function, such as a
 // queue consumer keyed by message id.
+//
+// # Observing decisions
+//
+// Config.Observer receives an observe.Event (Package "idempotency") for
+// each decision and store call of Handler, Require and Do:
+//
+//   - "missing_key", "invalid_key": 400 (Do: an invalid key, Status 0).
+//   - Op "acquire", Duration the acquire call (waits under Config.Wait
+//     included): "acquired" (the handler runs), "replayed" (Status the
+//     replayed one), "in_progress" (409), "key_reused" (422),
+//     "response_unavailable" (409, Reason the tombstone), or
+//     "store_error" (Reason "fail-open", or "fail-closed" with Status 503).
+//   - Op "complete": "stored" (Status the handler's, Reason the tombstone
+//     when only one was kept), "lease_lost" or "store_error".
+//   - Op "release": "released", "lease_lost" or "store_error".
+//   - Op "renew", only when a renewal fails: "lease_lost" or
+//     "store_error".
+//
+// Status is 0 outside HTTP; Err is the store's error for "store_error".
+// No scope or key reaches an event. With no Observer nothing is measured.
 package idempotency

@@ -62,8 +62,10 @@ func (l *lease) stop() {
 func (l *lease) renew() {
 	m := l.m
 	ctx, cancel := context.WithTimeout(context.Background(), min(m.storeTimeout, m.renewEvery))
+	start := m.observeStart()
 	err := m.store.Renew(ctx, l.info.Key, l.info.Token, m.lease)
 	cancel()
+	m.observeRenew(&l.ctx, start, err)
 	lost := stderrors.Is(err, ErrLeaseLost)
 
 	r := l.r

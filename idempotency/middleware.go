@@ -12,6 +12,7 @@ import (
 	apierrors "github.com/restwell/restwell/errors"
 	"github.com/restwell/restwell/internal/capture"
 	"github.com/restwell/restwell/internal/logsafe"
+	"github.com/restwell/restwell/observe"
 )
 
 // Config configures a Middleware. The zero Config is usable: an optional
@@ -87,6 +88,10 @@ type Config struct {
 	// Logger receives store failures and refused completions. Nil means
 	// slog.Default().
 	Logger *slog.Logger
+	// Observer receives an event for every decision and store call of
+	// Handler, Require and Do (see the package documentation for the
+	// outcomes). Nil means none are reported, at no cost.
+	Observer observe.Observer
 }
 
 // DefaultReplayHeaders returns the response header fields recorded and
@@ -136,6 +141,7 @@ type Middleware struct {
 	storeTimeout time.Duration
 	errorHandler func(http.ResponseWriter, *http.Request, error)
 	logger       *slog.Logger
+	observer     observe.Observer
 	renewers     [renewShards]renewer
 }
 
@@ -147,7 +153,7 @@ func New(cfg Config) (*Middleware, error) {
 		fingerprint: cfg.Fingerprint, maxBody: cfg.MaxBodySize, maxResponse: cfg.MaxResponseSize,
 		retention: cfg.Retention, lease: cfg.Lease, wait: cfg.Wait, policy: cfg.Policy,
 		failOpen: cfg.FailOpen, storeTimeout: cfg.StoreTimeout, errorHandler: cfg.ErrorHandler,
-		logger: cfg.Logger,
+		logger: cfg.Logger, observer: cfg.Observer,
 	}
 	switch {
 	case cfg.MaxBodySize < 0:
@@ -302,6 +308,7 @@ func (m *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 	vals := r.Header["Idempotency-Key"]
 	if len(vals) == 0 {
 		if required {
+			m.observe(r.Context(), observe.MissingKey, http.StatusBadRequest)
 			m.errorHandler(w, r, errMissing)
 			return
 		}
@@ -309,11 +316,13 @@ func (m *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 		return
 	}
 	if len(vals) > 1 {
+		m.observe(r.Context(), observe.InvalidKey, http.StatusBadRequest)
 		m.errorHandler(w, r, errInvalid)
 		return
 	}
 	id, err := ParseKey(vals[0])
 	if err != nil {
+		m.observe(r.Context(), observe.InvalidKey, http.StatusBadRequest)
 		m.errorHandler(w, r, errInvalid)
 		return
 	}
@@ -333,7 +342,9 @@ func (m *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 	}
 	k := Key{Scope: scope, ID: id}
 	fp := m.fingerprint(r, body)
+	start := m.observeStart()
 	rec, acquired, err := m.acquire(r.Context(), k, fp)
+	m.observeAcquire(r.Context(), start, acquired, &rec, fp, err, true)
 	if err != nil {
 		m.logStore(r.Context(), "acquire", k, err)
 		if m.failOpen {
@@ -551,8 +562,10 @@ func (m *Middleware) response(status int, h http.Header) *Response {
 func (c *call) complete(r *http.Request, res *Response) {
 	m := c.m
 	ctx, cancel := m.storeCtx(r.Context())
+	start := m.observeStart()
 	err := m.store.Complete(ctx, c.info.Key, c.info.Token, res, m.retention)
 	cancel()
+	m.observeEnd(r.Context(), "complete", start, res, err)
 	switch {
 	case stderrors.Is(err, ErrLeaseLost):
 		m.logger.LogAttrs(r.Context(), slog.LevelWarn, "idempotency: completion refused, the lease was lost",
@@ -565,8 +578,10 @@ func (c *call) complete(r *http.Request, res *Response) {
 func (c *call) release(r *http.Request) {
 	m := c.m
 	ctx, cancel := m.storeCtx(r.Context())
+	start := m.observeStart()
 	err := m.store.Release(ctx, c.info.Key, c.info.Token)
 	cancel()
+	m.observeEnd(r.Context(), "release", start, nil, err)
 	if err != nil && !stderrors.Is(err, ErrLeaseLost) {
 		m.logStore(r.Context(), "release", c.info.Key, err)
 	}

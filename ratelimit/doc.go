@@ -155,6 +155,27 @@
 // recovery needs no action, and a single slow round trip never switches
 // a replica to its fallback. Nothing panics.
 //
+// # Observing decisions
+//
+// Config.Observer receives an observe.Event (Package "ratelimit") for
+// every decision of Handler, Allow and AllowN:
+//
+//   - "allowed", Op "take": admitted; Policy is the reported one (see
+//     Decision.Reported), Duration the time the decision took.
+//   - "limited", Op "take", Status 429: refused; Policy is the violated
+//     policy with the longest wait.
+//   - "invalid_key", Status 400: Key could not identify the client.
+//   - "cost_too_high", Status 400.
+//   - "store_error", Op "take", Reason the StoreFailure mode: the store
+//     failed (Err is its error with FailClosed, Status 503 then), or was
+//     not asked because it failed within StoreRetry. With FailOpen and
+//     FailLocal it is followed by the "allowed" or "limited" event of the
+//     decision taken without the store, with the same Reason and no Op.
+//
+// Status is 0 outside Handler. No client key reaches an event. With no
+// Observer nothing is measured or built: a decision still allocates
+// nothing.
+//
 // # Memory
 //
 // The default store, MemoryStore, is sharded with a lock per shard, holds

@@ -54,6 +54,7 @@ func (l *Limiter) Handler(next http.Handler) http.Handler {
 		key, err := l.key(r)
 		if err != nil || key == "" {
 			if l.keyFailure == RejectRequest {
+				l.observeInvalidKey(r.Context(), true)
 				l.errorHandler(w, r, keyError(err))
 				return
 			}
@@ -64,7 +65,10 @@ func (l *Limiter) Handler(next http.Handler) http.Handler {
 			cost = max(l.cost(r), 0)
 		}
 		var d Decision
-		if err := l.decide(r.Context(), key, cost, &d); err != nil {
+		start := l.observeStart()
+		err = l.decide(r.Context(), key, cost, &d)
+		l.observeDecision(r.Context(), &d, err, start, true)
+		if err != nil {
 			h := w.Header()
 			if err == ErrCostTooHigh {
 				addField(h, hdrPolicy, l.policyHeader[0])

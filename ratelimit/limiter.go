@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/restwell/restwell/internal/sfv"
+	"github.com/restwell/restwell/observe"
 )
 
 // A KeyFunc returns the key a request is counted under: a client address,
@@ -168,6 +169,10 @@ type Config struct {
 	// Logger receives store failures and recoveries, at most one record
 	// per second while the store keeps failing. Nil means slog.Default().
 	Logger *slog.Logger
+	// Observer receives an event for every decision, of Handler and
+	// AllowN alike (see the package documentation for the outcomes). Nil
+	// means none are reported, at no cost.
+	Observer observe.Observer
 }
 
 // A Limiter limits how often each key may be used under a set of
@@ -188,6 +193,7 @@ type Limiter struct {
 	legacy       bool
 	errorHandler func(http.ResponseWriter, *http.Request, error)
 	logger       *slog.Logger
+	observer     observe.Observer
 
 	local          []Policy // the policies the fallback enforces
 	localIntervals []int64
@@ -234,6 +240,7 @@ func New(cfg Config) (*Limiter, error) {
 		legacy:       cfg.LegacyHeaders,
 		errorHandler: cfg.ErrorHandler,
 		logger:       cfg.Logger,
+		observer:     cfg.Observer,
 		base:         time.Now(),
 	}
 	l.reduced = new(reduced)
@@ -378,11 +385,14 @@ func (l *Limiter) AllowN(ctx context.Context, key string, n int64) (Decision, er
 	d := Decision{index: -1}
 	if key == "" {
 		if l.keyFailure == RejectRequest {
+			l.observeInvalidKey(ctx, false)
 			return d, ErrInvalidKey
 		}
 		key = SharedKey
 	}
+	start := l.observeStart()
 	err := l.decide(ctx, key, max(n, 0), &d)
+	l.observeDecision(ctx, &d, err, start, false)
 	return d, err
 }
 

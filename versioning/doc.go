@@ -88,4 +88,15 @@
 // and in a handler:
 //
 //	if versioning.FromContext(r.Context()) == "1" { ... }
+//
+// # Observing decisions
+//
+// Config.Observer receives an observe.Event (Package "versioning") for
+// every request of a deprecated version, "deprecated_version" with its
+// Version, or of a route marked by Deprecate, "deprecated_route" with its
+// Route (and Version); past the sunset the outcome is "sunset" instead,
+// with Status 410 when AfterSunset is Gone. A request naming a version
+// the Versioner does not serve gets "unsupported_version" with the
+// status of its refusal (400, 404, 406) and no Version, since the name
+// came from the client. With no Observer nothing is built.
 package versioning

@@ -96,6 +96,7 @@ func (v *Versioner) Deprecate(rt Route) (func(http.Handler) http.Handler, error)
 				label = "unnamed"
 			}
 			v.track(r, name, label, d)
+			v.observeDeprecated(r.Context(), name, label, d)
 			if v.afterSunset == Gone && d.retired(v.now()) {
 				d.apply(w.Header(), succ)
 				v.errh(w, r, v.routeGone(d, rt.Successor))

@@ -11,6 +11,7 @@ import (
 	apierrors "github.com/restwell/restwell/errors"
 	"github.com/restwell/restwell/internal/capture"
 	"github.com/restwell/restwell/internal/logsafe"
+	"github.com/restwell/restwell/observe"
 )
 
 // Config configures a Versioner. Only Versions is required; every other
@@ -105,6 +106,10 @@ type Config struct {
 	// ErrorHandler writes refusals: unsupported versions, 406, 410, 413,
 	// and 500 when a conversion fails. Nil means errors.Write.
 	ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
+	// Observer receives an event for every request of a deprecated
+	// version or route and every refused version (see the package
+	// documentation). Nil means none are reported, at no cost.
+	Observer observe.Observer
 }
 
 // A Versioner negotiates the API version of each request, marks responses
@@ -136,6 +141,7 @@ type Versioner struct {
 	now          func() time.Time
 	errh         func(http.ResponseWriter, *http.Request, error)
 	usage        tracker
+	observer     observe.Observer
 }
 
 // DefaultHeader is the version header unless Config.Header names another.
@@ -163,6 +169,7 @@ func build(cfg Config) (*Versioner, error) {
 		pathMode:     cfg.PathMode,
 		clientKey:    cfg.ClientKey,
 		onDeprecated: cfg.OnDeprecated,
+		observer:     cfg.Observer,
 		log:          cfg.Logger,
 		logInterval:  cfg.LogInterval,
 		now:          cfg.Now,
@@ -358,7 +365,9 @@ func (v *Versioner) serve(w http.ResponseWriter, r *http.Request, next http.Hand
 	ver, src, end, f := v.negotiate(r)
 	if f.kind != failNone {
 		v.setVary(h, nil)
-		v.errh(w, r, v.failureError(f))
+		fe := v.failureError(f)
+		v.observe(r.Context(), observe.UnsupportedVersion, "", "", fe.Status)
+		v.errh(w, r, fe)
 		return
 	}
 	var c *vctx
@@ -455,6 +464,7 @@ func (v *Versioner) serveFull(w http.ResponseWriter, r, r2 *http.Request, c *vct
 	s := &served{v: v, ver: ver, r: r, end: end, src: c.src}
 	if ver.dep != nil {
 		v.track(r2, ver.Name, "", ver.dep)
+		v.observeDeprecated(r2.Context(), ver.Name, "", ver.dep)
 		if v.afterSunset == Gone && ver.dep.retired(v.now()) {
 			s.decorate(h)
 			v.errh(w, r2, v.sunsetError(ver, s.successorURL()))

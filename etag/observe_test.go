@@ -1,0 +1,102 @@
+package etag_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/restwell/restwell/etag"
+	"github.com/restwell/restwell/observe"
+	"github.com/restwell/restwell/observe/observetest"
+)
+
+func TestObserver(t *testing.T) {
+	validators := func(*http.Request) (etag.Validators, error) { return etag.Validators{ETag: `"v1"`}, nil }
+	for _, tt := range []struct {
+		name, method, header, value string
+		want                        []observe.Event
+	}{
+		{"304", "GET", "If-None-Match", `"v1"`, []observe.Event{{Outcome: observe.NotModified, Reason: "If-None-Match", Status: 304}}},
+		{"read 412", "GET", "If-Match", `"v0"`, []observe.Event{{Outcome: observe.PreconditionFailed, Reason: "If-Match", Status: 412}}},
+		{"write 412", "PUT", "If-Match", `"v0"`, []observe.Event{{Outcome: observe.PreconditionFailed, Reason: "If-Match", Status: 412}}},
+		{"write 412 create", "PUT", "If-None-Match", `*`, []observe.Event{{Outcome: observe.PreconditionFailed, Reason: "If-None-Match", Status: 412}}},
+		{"428", "PUT", "", "", []observe.Event{{Outcome: observe.PreconditionRequired, Status: 428}}},
+		{"match passes", "PUT", "If-Match", `"v1"`, nil},
+		{"plain read", "GET", "", "", nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := &observetest.Recorder{}
+			m, err := etag.New(etag.Config{Validators: validators, RequireCondition: etag.RequireForUpdates, Observer: rec})
+			if err != nil {
+				t.Fatal(err)
+			}
+			h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("x")) }))
+			r := httptest.NewRequest(tt.method, "/", nil)
+			if tt.header != "" {
+				r.Header.Set(tt.header, tt.value)
+			}
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, r)
+			got := rec.Events()
+			if len(got) != len(tt.want) {
+				t.Fatalf("status %d, events %+v, want %+v", w.Code, got, tt.want)
+			}
+			for i := range got {
+				want := tt.want[i]
+				want.Package = "etag"
+				if got[i] != want {
+					t.Errorf("event %d:\n got %+v\nwant %+v", i, got[i], want)
+				}
+				if got[i].Status != w.Code {
+					t.Errorf("event status %d, response %d", got[i].Status, w.Code)
+				}
+			}
+		})
+	}
+}
+
+// TestObserverAllocs checks that observing adds no allocation to a 304.
+func TestObserverAllocs(t *testing.T) {
+	allocs := func(obs observe.Observer) float64 {
+		m, err := etag.New(etag.Config{Observer: obs})
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("hello")) }))
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest("GET", "/", nil))
+		r := httptest.NewRequest("GET", "/", nil)
+		r.Header.Set("If-None-Match", w.Header().Get("Etag"))
+		return testing.AllocsPerRun(100, func() { clear(w.Header()); h.ServeHTTP(w, r) })
+	}
+	n := 0
+	none, counted := allocs(nil), allocs(observe.Func(func(context.Context, observe.Event) { n++ }))
+	if none != counted || n == 0 {
+		t.Errorf("304: %v allocations without an observer, %v with one that saw %d events; want equal", none, counted, n)
+	}
+}
+
+func BenchmarkObserver(b *testing.B) {
+	for _, bc := range []struct {
+		name string
+		obs  observe.Observer
+	}{{"none", nil}, {"counter", observe.Func(func(context.Context, observe.Event) {})}} {
+		b.Run(bc.name, func(b *testing.B) {
+			m, err := etag.New(etag.Config{Observer: bc.obs})
+			if err != nil {
+				b.Fatal(err)
+			}
+			h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("hello")) }))
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, httptest.NewRequest("GET", "/", nil))
+			r := httptest.NewRequest("GET", "/", nil)
+			r.Header.Set("If-None-Match", w.Header().Get("Etag"))
+			b.ReportAllocs()
+			for b.Loop() {
+				clear(w.Header())
+				h.ServeHTTP(w, r)
+			}
+		})
+	}
+}
