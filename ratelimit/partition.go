@@ -18,9 +18,6 @@ const (
 	// UnitContentBytes counts content bytes, for a Config.Cost that
 	// returns a request's size.
 	UnitContentBytes = "content-bytes"
-	// UnitConcurrentRequests counts requests in progress; see
-	// Policy.Concurrent.
-	UnitConcurrentRequests = "concurrent-requests"
 )
 
 // pkSize is the number of HMAC bytes in a pk parameter: 128 bits, enough
