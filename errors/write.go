@@ -110,8 +110,8 @@ func Write(w http.ResponseWriter, r *http.Request, err error) {
 // The caller must not have written the response yet; Handler and Recover
 // take care of that for handlers.
 func (rd *Renderer) Write(w http.ResponseWriter, r *http.Request, err error) {
-	var e *Error
-	if !As(err, &e) || e.Status < 400 || e.Status > 599 {
+	e := asError(err)
+	if e == nil || e.Status < 400 || e.Status > 599 {
 		var mbe *http.MaxBytesError
 		if As(err, &mbe) {
 			e = ContentTooLarge("the request body is larger than " + strconv.FormatInt(mbe.Limit, 10) + " bytes")
@@ -155,6 +155,19 @@ func (rd *Renderer) Write(w http.ResponseWriter, r *http.Request, err error) {
 		*bp = b
 		bufPool.Put(bp)
 	}
+}
+
+// asError returns the *Error in err's chain, or nil. An *Error itself,
+// what the kit's middleware pass, is found without a search.
+func asError(err error) *Error {
+	if e, ok := err.(*Error); ok {
+		return e
+	}
+	var e *Error
+	if As(err, &e) {
+		return e
+	}
+	return nil
 }
 
 // instanceID returns the request id when it is a UUID, so the instance,
