@@ -21,4 +21,9 @@
 //	m, err := requestid.New(requestid.Config{Header: "Request-Id", IgnoreIncoming: true})
 //	if err != nil { ... }
 //	handler := m.Handler(mux)
+//
+// The middleware works alone around any handler. Used with the other
+// middleware of this module it shares one per-request value with them,
+// so that the whole stack copies each request once; the order of the
+// middleware does not change what FromContext returns.
 package requestid
