@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -285,12 +286,41 @@ func BenchmarkRateLimit(b *testing.B) {
 			o.report(b, l.name, 50)
 		}
 	}
+	// recorder is keys=1e5 with one httptest.ResponseRecorder per batch
+	// of requests instead of a writer reset for each: the header keeps
+	// what earlier requests set, as a reused writer does.
+	recorder := func(l limiter) func(*testing.B) {
+		return func(b *testing.B) {
+			const batch = 1000
+			h, done := l.new(b, manyQuota, okHandler)
+			defer done()
+			addrs := benchAddrs(0, clients)
+			warm(h, addrs)
+			r, _ := http.NewRequest("GET", "http://example.com/items", nil)
+			var rec *httptest.ResponseRecorder
+			var o outcome
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if i%batch == 0 {
+					rec = httptest.NewRecorder()
+				}
+				r.RemoteAddr = addrs[i%clients]
+				h.ServeHTTP(rec, r)
+				o.add(rec.Code)
+			}
+			b.StopTimer()
+			o.report(b, l.name, 0)
+		}
+	}
 	for _, c := range []struct {
 		name string
 		run  func(limiter) func(*testing.B)
 	}{
 		{"hot-key", func(l limiter) func(*testing.B) { return serial(hotQuota, 1, l) }},
 		{"keys=1e5", func(l limiter) func(*testing.B) { return serial(manyQuota, clients, l) }},
+		{"keys=1e5-recorder", recorder},
+		{"keys=1e6", func(l limiter) func(*testing.B) { return serial(manyQuota, 1_000_000, l) }},
 		{"hot-key-parallel", func(l limiter) func(*testing.B) { return parallel(hotQuota, 1, l) }},
 		{"keys=1e5-parallel", func(l limiter) func(*testing.B) { return parallel(manyQuota, clients, l) }},
 		{"half-denied", halfDenied},

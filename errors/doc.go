@@ -67,4 +67,8 @@
 //		}
 //		...
 //	}
+//
+// Renderer.Handler works alone around any handler. Used with the other
+// middleware of this module it shares one per-request value with them,
+// so that the whole stack copies each request once.
 package errors

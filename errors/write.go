@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/restwell/restwell/internal/logsafe"
+	"github.com/restwell/restwell/internal/reqstate"
 	"github.com/restwell/restwell/requestid"
 )
 
@@ -53,8 +54,6 @@ type Renderer struct {
 	Logger *slog.Logger
 }
 
-type ctxKey struct{}
-
 var defaultRenderer = &Renderer{}
 
 // Handler returns a handler that makes rd the renderer for every request
@@ -64,14 +63,21 @@ var defaultRenderer = &Renderer{}
 // sit on either side of it.
 func (rd *Renderer) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, rd)))
+		st, r2 := reqstate.Attach(r)
+		if st.Renderer != nil {
+			st, r2 = reqstate.Fork(r, st) // nested: the outer renderer stays outside
+		}
+		st.Renderer = rd
+		next.ServeHTTP(w, r2)
 	})
 }
 
 func rendererFor(r *http.Request) *Renderer {
 	if r != nil {
-		if rd, ok := r.Context().Value(ctxKey{}).(*Renderer); ok {
-			return rd
+		if st := reqstate.From(r.Context()); st != nil {
+			if rd, ok := st.Renderer.(*Renderer); ok {
+				return rd
+			}
 		}
 	}
 	return defaultRenderer
@@ -108,8 +114,8 @@ func (rd *Renderer) Write(w http.ResponseWriter, r *http.Request, err error) {
 	if e, ok := err.(*Error); ok && e == nil {
 		err = nil // a typed nil is no error: rendered as a nil err is
 	}
-	var e *Error
-	if !As(err, &e) || e == nil || e.Status < 400 || e.Status > 599 {
+	e := asError(err)
+	if e == nil || e.Status < 400 || e.Status > 599 {
 		var mbe *http.MaxBytesError
 		if As(err, &mbe) {
 			e = ContentTooLarge("the request body is larger than " + strconv.FormatInt(mbe.Limit, 10) + " bytes")
@@ -155,6 +161,19 @@ func (rd *Renderer) Write(w http.ResponseWriter, r *http.Request, err error) {
 		*bp = b
 		bufPool.Put(bp)
 	}
+}
+
+// asError returns the *Error in err's chain, or nil. An *Error itself,
+// what the kit's middleware pass, is found without a search.
+func asError(err error) *Error {
+	if e, ok := err.(*Error); ok {
+		return e
+	}
+	var e *Error
+	if As(err, &e) {
+		return e
+	}
+	return nil
 }
 
 // instanceID returns the request id when it is a UUID, so the instance,
@@ -348,11 +367,24 @@ func isFragmentChar(c byte) bool {
 	return false
 }
 
+// appendExtensions appends the members of ext that the formats do not
+// reserve, in key order. Strings and lists of strings, what the kit's own
+// errors carry, are written directly; other values go through
+// encoding/json.
 func appendExtensions(b []byte, ext map[string]any) []byte {
 	if len(ext) == 0 {
 		return b
 	}
-	keys := make([]string, 0, len(ext))
+	if len(ext) == 1 {
+		for k, v := range ext {
+			if !slices.Contains(reserved, k) {
+				b = appendMember(b, k, v)
+			}
+		}
+		return b
+	}
+	var small [8]string
+	keys := small[:0]
 	for k := range ext {
 		if !slices.Contains(reserved, k) {
 			keys = append(keys, k)
@@ -360,14 +392,64 @@ func appendExtensions(b []byte, ext map[string]any) []byte {
 	}
 	slices.Sort(keys)
 	for _, k := range keys {
-		v, err := json.Marshal(ext[k])
-		if err != nil {
-			continue
-		}
-		b = append(b, ',')
-		b = appendString(b, k)
-		b = append(b, ':')
-		b = append(b, v...)
+		b = appendMember(b, k, ext[k])
 	}
 	return b
+}
+
+// appendMember appends ,"k":v, with v as encoding/json writes it; a value
+// it cannot encode is left out.
+func appendMember(b []byte, k string, v any) []byte {
+	switch v := v.(type) {
+	case string:
+		if plainJSON(v) {
+			b = append(b, ',')
+			b = appendString(b, k)
+			b = append(b, ':')
+			return appendString(b, v)
+		}
+	case []string:
+		if v != nil && allPlainJSON(v) {
+			b = append(b, ',')
+			b = appendString(b, k)
+			b = append(b, ":["...)
+			for i, s := range v {
+				if i > 0 {
+					b = append(b, ',')
+				}
+				b = appendString(b, s)
+			}
+			return append(b, ']')
+		}
+	}
+	j, err := json.Marshal(v)
+	if err != nil {
+		return b
+	}
+	b = append(b, ',')
+	b = appendString(b, k)
+	b = append(b, ':')
+	return append(b, j...)
+}
+
+// plainJSON reports whether appendString writes s as encoding/json does
+// by default, that is whether s has none of the characters it escapes
+// for HTML.
+func plainJSON(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '<', '>', '&':
+			return false
+		}
+	}
+	return true
+}
+
+func allPlainJSON(v []string) bool {
+	for _, s := range v {
+		if !plainJSON(s) {
+			return false
+		}
+	}
+	return true
 }

@@ -83,7 +83,15 @@
 // Limiters nest: a stricter limiter around one route, inside a
 // service-wide one, adds its items to the RateLimit-Policy and RateLimit
 // lists the outer one set, so clients see both. Give the policies of
-// nested limiters distinct names.
+// nested limiters distinct names. An admitted request carries a mark that
+// tells an inner limiter to join the lists; without it the fields are
+// replaced, whatever a handler, a proxied upstream or an earlier use of a
+// reused ResponseWriter left there, so their values never grow.
+//
+// The middleware works alone around any handler; the mark costs one copy
+// of the request. Used with the other middleware of this module it shares
+// one per-request value with them, so that the whole stack copies each
+// request once.
 //
 // A refused request gets 429 Too Many Requests with Retry-After in
 // seconds: the exact wait until every policy admits the request, rounded

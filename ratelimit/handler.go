@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	apierrors "github.com/restwell/restwell/errors"
+	"github.com/restwell/restwell/internal/reqstate"
 	"github.com/restwell/restwell/internal/sfv"
 )
 
@@ -71,7 +72,11 @@ func (l *Limiter) Handler(next http.Handler) http.Handler {
 		if err != nil {
 			h := w.Header()
 			if err == ErrCostTooHigh {
-				addField(h, hdrPolicy, l.policyHeader[0])
+				if st := reqstate.From(r.Context()); st != nil && st.Limited {
+					addField(h, hdrPolicy, l.policyHeader[0])
+				} else {
+					h[hdrPolicy] = []string{l.policyHeader[0]}
+				}
 				l.errorHandler(w, r, costError(cost, l.minBurst))
 				return
 			}
@@ -84,20 +89,33 @@ func (l *Limiter) Handler(next http.Handler) http.Handler {
 			})
 			return
 		}
-		if d.index >= 0 {
-			l.setHeaders(w.Header(), &d)
-		}
 		if d.Allowed {
+			if d.index >= 0 {
+				// Mark the request so that an inner limiter joins its
+				// items to these fields.
+				st, r2 := reqstate.Attach(r)
+				l.setHeaders(w.Header(), &d, st)
+				st.Limited = true
+				r = r2
+			}
 			next.ServeHTTP(w, r)
 			return
+		}
+		if d.index >= 0 {
+			l.setHeaders(w.Header(), &d, reqstate.From(r.Context()))
 		}
 		l.errorHandler(w, r, l.limited(&d))
 	})
 }
 
-// setHeaders sets the rate limit fields of d on h with two allocations:
-// one string holding every dynamic value, one array of value slices.
-func (l *Limiter) setHeaders(h http.Header, d *Decision) {
+// setHeaders sets the rate limit fields of d on h. When st carries the
+// mark of an outer limiter, this limiter's items join the RateLimit and
+// RateLimit-Policy lists; otherwise the fields are replaced, whatever a
+// handler, an upstream or an earlier use of the writer left there.
+//
+// It allocates one string holding every dynamic value and, unless st has
+// room for them, one array of value slices.
+func (l *Limiter) setHeaders(h http.Header, d *Decision, st *reqstate.State) {
 	p := &l.policies[d.index]
 	res := &d.results[d.index]
 	reset := seconds(res.Reset)
@@ -129,9 +147,15 @@ func (l *Limiter) setHeaders(h http.Header, d *Decision) {
 	if l.legacy {
 		size = 6
 	}
-	v := make([]string, size)
+	var v []string
+	join := st != nil && st.Limited
+	if st != nil && !join && size <= len(st.LimitFields) {
+		v = st.LimitFields[:size]
+	} else {
+		v = make([]string, size)
+	}
 	v[0], v[1] = l.policyHeader[0], s[:rl]
-	if len(h[hdrPolicy]) > 0 || len(h[hdrRateLimit]) > 0 {
+	if join {
 		// An outer limiter (service-wide, say) has reported its policies:
 		// both fields are lists, so this limiter's items join them.
 		addField(h, hdrPolicy, v[0])

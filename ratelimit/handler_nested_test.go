@@ -54,3 +54,54 @@ func TestNestedLimitersJoinLists(t *testing.T) {
 		}
 	}
 }
+
+// Fields on the writer that no outer limiter reported (a reused writer,
+// a handler or proxied upstream that set them first) are replaced, never
+// joined: their values keep one size request after request.
+func TestHeadersReplacedOnReusedWriter(t *testing.T) {
+	outer, err := New(Config{Policies: []Policy{{Name: "default", Limit: 1_000_000, Window: time.Minute}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inner, err := New(Config{Policies: []Policy{{Name: "orders", Limit: 1_000_000, Window: time.Minute}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})
+	tests := []struct {
+		name       string
+		h          http.Handler
+		wantPolicy string
+	}{
+		{"single", outer.Handler(next), `"default";q=1000000;w=60`},
+		{"nested", outer.Handler(inner.Handler(next)), `"default";q=1000000;w=60, "orders";q=1000000;w=60`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := httptest.NewRecorder()
+			// What an upstream left on the writer before the limiter ran.
+			rec.Header().Set("RateLimit-Policy", `"upstream";q=5;w=1`)
+			rec.Header().Set("RateLimit", `"upstream";r=4;t=1`)
+			var sizes [2]int
+			for i := range 1000 {
+				req := httptest.NewRequest(http.MethodGet, "/", nil)
+				req.RemoteAddr = "192.0.2.10:1234"
+				tt.h.ServeHTTP(rec, req)
+				policy := rec.Header().Values("RateLimit-Policy")
+				state := rec.Header().Values("RateLimit")
+				if len(policy) != 1 || len(state) != 1 {
+					t.Fatalf("request %d: %d RateLimit-Policy and %d RateLimit lines, want 1 each", i, len(policy), len(state))
+				}
+				if policy[0] != tt.wantPolicy {
+					t.Fatalf("request %d: RateLimit-Policy = %q, want %q", i, policy[0], tt.wantPolicy)
+				}
+				got := [2]int{len(policy[0]), len(state[0])}
+				if i == 0 {
+					sizes = got
+				} else if got != sizes {
+					t.Fatalf("request %d: field sizes %v, want %v as on the first request", i, got, sizes)
+				}
+			}
+		})
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -57,16 +58,38 @@ const defaultRateLimitTimeout = 100 * time.Millisecond
 // Each decision is bounded by RateLimitConfig.Timeout and the request's
 // context. go-redis honours those deadlines on the socket only with
 // ContextTimeoutEnabled set in its options; prefer such a client: with
-// any other, each decision runs in a goroutine of its own so that the
-// deadline still holds.
+// any other, each decision is handed to a worker goroutine, so that the
+// caller can stop waiting at the deadline. Workers are reused from one
+// decision to the next, as many as decisions run at once, and each one
+// exits after a second without work.
 //
 // A RateLimitStore is safe for concurrent use by multiple goroutines.
 type RateLimitStore struct {
 	client  redis.UniversalClient
 	prefix  string
 	timeout time.Duration
-	direct  bool // the client itself honours context deadlines
+	direct  bool       // the client itself honours context deadlines
+	calls   chan *call // decisions for idle workers, when not direct
 }
+
+// workerIdle is how long a worker waits for another decision before it
+// exits.
+const workerIdle = time.Second
+
+// A call is one decision handed to a worker. The worker sends on done
+// once out and err are set and never touches the call again; the caller
+// reuses the call only after receiving from done, and drops it when it
+// stops waiting.
+type call struct {
+	ctx  context.Context
+	keys []string
+	args []any
+	out  []int64
+	err  error
+	done chan struct{} // buffered, so that an abandoned call never blocks its worker
+}
+
+var callPool = sync.Pool{New: func() any { return &call{done: make(chan struct{}, 1)} }}
 
 // NewRateLimitStore returns a store on client, which may be a single
 // node, a Sentinel failover client or a Cluster client. The caller keeps
@@ -81,7 +104,7 @@ func NewRateLimitStore(client redis.UniversalClient, cfg RateLimitConfig) (*Rate
 	if cfg.Timeout < 0 {
 		return nil, errors.New("redisstore: RateLimitConfig.Timeout must not be negative")
 	}
-	s := &RateLimitStore{client: client, prefix: cfg.Prefix, timeout: cfg.Timeout}
+	s := &RateLimitStore{client: client, prefix: cfg.Prefix, timeout: cfg.Timeout, calls: make(chan *call)}
 	switch c := client.(type) {
 	case *redis.Client:
 		s.direct = c.Options().ContextTimeoutEnabled
@@ -211,27 +234,47 @@ func (s *RateLimitStore) Take(ctx context.Context, key string, policies []rateli
 
 // run runs the script within ctx. go-redis leaves context deadlines out
 // of socket reads unless the client has ContextTimeoutEnabled; without it
-// the call runs in a goroutine that is abandoned, not waited for, when
-// ctx ends (it finishes at the client's ReadTimeout at the latest). When
-// a decision times out, whether the server applied it is unknown.
+// the call runs in a worker that is abandoned, not waited for, when ctx
+// ends (the call finishes at the client's ReadTimeout at the latest, and
+// the worker then goes back to work). When a decision times out, whether
+// the server applied it is unknown.
 func (s *RateLimitStore) run(ctx context.Context, keys []string, args []any) ([]int64, error) {
 	if s.direct {
 		return rateLimitScript.Run(ctx, s.client, keys, args...).Int64Slice()
 	}
-	type reply struct {
-		out []int64
-		err error
-	}
-	ch := make(chan reply, 1)
-	go func() {
-		out, err := rateLimitScript.Run(ctx, s.client, keys, args...).Int64Slice()
-		ch <- reply{out, err}
-	}()
+	c := callPool.Get().(*call)
+	c.ctx, c.keys, c.args = ctx, keys, args
 	select {
-	case r := <-ch:
-		return r.out, r.err
+	case s.calls <- c: // an idle worker took it
+	default:
+		go s.work(c)
+	}
+	select {
+	case <-c.done:
+		out, err := c.out, c.err
+		*c = call{done: c.done}
+		callPool.Put(c)
+		return out, err
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		return nil, ctx.Err() // c belongs to its worker now, then to nobody
+	}
+}
+
+// work runs c, then every decision handed to it until none comes for
+// workerIdle.
+func (s *RateLimitStore) work(c *call) {
+	idle := time.NewTimer(workerIdle)
+	defer idle.Stop()
+	for {
+		out, err := rateLimitScript.Run(c.ctx, s.client, c.keys, c.args...).Int64Slice()
+		c.out, c.err = out, err
+		c.done <- struct{}{}
+		idle.Reset(workerIdle)
+		select {
+		case c = <-s.calls:
+		case <-idle.C:
+			return
+		}
 	}
 }
 

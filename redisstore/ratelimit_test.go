@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -411,6 +412,46 @@ func TestRateLimitOutage(t *testing.T) {
 
 var rateLimitErrors = &apierrors.Renderer{Logger: slog.New(slog.DiscardHandler)}
 
+// TestRateLimitWorkers: with a client that leaves context deadlines to
+// the store, concurrent decisions share workers that exit once idle.
+func TestRateLimitWorkers(t *testing.T) {
+	c := newClient(t)
+	s := newRateLimitStore(t, c, testPrefix(t))
+	policies := []ratelimit.Policy{{Name: "p", Limit: 1000, Window: time.Hour}}
+	before := runtime.NumGoroutine()
+	const clients, each = 20, 25
+	var wg sync.WaitGroup
+	var admitted atomic.Int64
+	for i := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res := make([]ratelimit.Result, 1)
+			for range each {
+				ok, err := s.Take(context.Background(), "k"+strconv.Itoa(i%2), policies, 1, res)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if ok {
+					admitted.Add(1)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if got := admitted.Load(); got != clients*each {
+		t.Errorf("%d of %d decisions admitted, want all", got, clients*each)
+	}
+	deadline := time.Now().Add(workerIdle + 5*time.Second)
+	for runtime.NumGoroutine() > before {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d goroutines %v after the last decision, %d before", runtime.NumGoroutine(), workerIdle+5*time.Second, before)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 func BenchmarkRateLimitTake(b *testing.B) {
 	for _, ctxTimeouts := range []bool{false, true} {
 		b.Run("ContextTimeoutEnabled="+strconv.FormatBool(ctxTimeouts), func(b *testing.B) {
@@ -422,11 +463,15 @@ func BenchmarkRateLimitTake(b *testing.B) {
 			res := make([]ratelimit.Result, 2)
 			ctx := context.Background()
 			b.ReportAllocs()
+			b.ResetTimer()
+			start := cpuTime()
 			for i := 0; i < b.N; i++ {
 				if _, err := s.Take(ctx, "k"+strconv.Itoa(i%1000), policies, 1, res); err != nil {
 					b.Fatal(err)
 				}
 			}
+			b.StopTimer()
+			b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
 		})
 	}
 }

@@ -24,6 +24,11 @@
 //	if err != nil { ... }
 //	handler := m.Handler(mux)
 //
+// The middleware works alone around any handler. Used with the other
+// middleware of this module it shares one per-request value with them,
+// so that the whole stack copies each request once; the order of the
+// middleware does not change what FromContext returns.
+//
 // # Logging
 //
 // LogAttr gives the identifier as a slog attribute "request_id", and

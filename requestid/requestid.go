@@ -7,6 +7,7 @@ import (
 	"net/textproto"
 
 	"github.com/restwell/restwell/internal/httpsyntax"
+	"github.com/restwell/restwell/internal/reqstate"
 )
 
 // DefaultHeader is the header the middleware reads and writes unless
@@ -70,11 +71,16 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 		if id == "" {
 			id = m.newID()
 		}
-		// One allocation holds the context node and the header's value.
-		c := &idContext{Context: r.Context(), id: id}
-		c.field[0] = id
-		w.Header()[m.header] = c.field[:]
-		next.ServeHTTP(w, r.WithContext(c))
+		// The request's shared state holds the identifier and backs the
+		// header's value: no allocation when an outer middleware made it.
+		st, r2 := reqstate.Attach(r)
+		if st.ID != "" {
+			st, r2 = reqstate.Fork(r, st) // nested: the outer identifier stays
+		}
+		st.ID = id
+		st.IDField[0] = id
+		w.Header()[m.header] = st.IDField[:]
+		next.ServeHTTP(w, r2)
 	})
 }
 
@@ -102,39 +108,19 @@ func Valid(id string) bool {
 	return true
 }
 
-type ctxKey struct{}
-
-// idContext is a context carrying a request identifier. field backs the
-// response header's value, so that the middleware allocates once for
-// both.
-type idContext struct {
-	context.Context
-	id    string
-	field [1]string
-}
-
-// Value returns c itself for ctxKey, so that the identifier is read
-// without converting a string to an interface.
-func (c *idContext) Value(key any) any {
-	if _, ok := key.(ctxKey); ok {
-		return c
-	}
-	return c.Context.Value(key)
-}
-
-func (c *idContext) String() string { return "requestid.NewContext" }
-
 // NewContext returns a copy of ctx carrying id, for work that does not come
 // through the middleware (background jobs, tests).
 func NewContext(ctx context.Context, id string) context.Context {
-	return &idContext{Context: ctx, id: id}
+	st := reqstate.New(ctx, reqstate.From(ctx))
+	st.ID = id
+	return st
 }
 
 // FromContext returns the request identifier in ctx, or "" when there is
 // none.
 func FromContext(ctx context.Context) string {
-	if c, ok := ctx.Value(ctxKey{}).(*idContext); ok {
-		return c.id
+	if st := reqstate.From(ctx); st != nil {
+		return st.ID
 	}
 	return ""
 }

@@ -3,55 +3,28 @@ package versioning
 import (
 	"context"
 	"log/slog"
-	"net/url"
+
+	"github.com/restwell/restwell/internal/reqstate"
 )
 
-type ctxKey struct{}
-
-// vctx is the request context the middleware passes on: the parent
-// context plus the negotiated version. It also stores the header values
-// of the response, so that negotiation costs one allocation besides the
-// request copy. Its fields do not change once the request is passed on.
-type vctx struct {
-	context.Context
-	ver  *version
-	src  Source
-	vals [2]string // the version header value and the Vary value
-}
-
-// urlCtx is a vctx that also holds the rewritten URL of the request, for
-// PathMode StripPath and RewritePath.
-type urlCtx struct {
-	vctx
-	url url.URL
-}
-
-// Value returns the vctx for ctxKey{}, else asks the parent.
-func (c *urlCtx) Value(key any) any {
-	if _, ok := key.(ctxKey); ok {
-		return &c.vctx
+// fromContext returns the version negotiated for the request whose
+// context is ctx, and where it came from; nil when there is none. The
+// middleware keeps both in the request's shared state (internal/reqstate),
+// which also backs the response header values it sets.
+func fromContext(ctx context.Context) (*version, Source) {
+	if st := reqstate.From(ctx); st != nil {
+		if ver, ok := st.Version.(*version); ok {
+			return ver, Source(st.VersionSource)
+		}
 	}
-	return c.Context.Value(key)
-}
-
-// Value returns the vctx itself for ctxKey{}, else asks the parent.
-func (c *vctx) Value(key any) any {
-	if _, ok := key.(ctxKey); ok {
-		return c
-	}
-	return c.Context.Value(key)
-}
-
-func fromContext(ctx context.Context) *vctx {
-	c, _ := ctx.Value(ctxKey{}).(*vctx)
-	return c
+	return nil, SourceDefault
 }
 
 // FromContext returns the name of the version negotiated for the request
 // whose context is ctx, or "" when there is none.
 func FromContext(ctx context.Context) string {
-	if c := fromContext(ctx); c != nil {
-		return c.ver.Name
+	if ver, _ := fromContext(ctx); ver != nil {
+		return ver.Name
 	}
 	return ""
 }
@@ -59,17 +32,18 @@ func FromContext(ctx context.Context) string {
 // SourceFromContext returns where the version of the request whose context
 // is ctx came from. It returns SourceDefault when there is none.
 func SourceFromContext(ctx context.Context) Source {
-	if c := fromContext(ctx); c != nil {
-		return c.src
-	}
-	return SourceDefault
+	_, src := fromContext(ctx)
+	return src
 }
 
 // NewContext returns a copy of ctx carrying the version name, as the
 // middleware would, for tests and for work that does not come through it.
 // The version is not checked against any registry.
 func NewContext(ctx context.Context, name string) context.Context {
-	return &vctx{Context: ctx, ver: &version{Version: Version{Name: name}}}
+	st := reqstate.New(ctx, reqstate.From(ctx))
+	st.Version = &version{Version: Version{Name: name}}
+	st.VersionSource = uint8(SourceDefault)
+	return st
 }
 
 // LogAttr returns an attribute for a log record or an access log about
@@ -80,12 +54,12 @@ func NewContext(ctx context.Context, name string) context.Context {
 //
 //	logger.LogAttrs(ctx, slog.LevelInfo, "request", versioning.LogAttr(ctx))
 func LogAttr(ctx context.Context) slog.Attr {
-	c := fromContext(ctx)
-	if c == nil {
+	ver, src := fromContext(ctx)
+	if ver == nil {
 		return slog.Attr{}
 	}
-	if c.ver.dep != nil {
-		return slog.Group("api_version", slog.String("name", c.ver.Name), slog.String("source", c.src.String()), slog.Bool("deprecated", true))
+	if ver.dep != nil {
+		return slog.Group("api_version", slog.String("name", ver.Name), slog.String("source", src.String()), slog.Bool("deprecated", true))
 	}
-	return slog.Group("api_version", slog.String("name", c.ver.Name), slog.String("source", c.src.String()))
+	return slog.Group("api_version", slog.String("name", ver.Name), slog.String("source", src.String()))
 }

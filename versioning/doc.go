@@ -89,6 +89,12 @@
 //
 //	if versioning.FromContext(r.Context()) == "1" { ... }
 //
+// The middleware works alone around any handler. Used with the other
+// middleware of this module it shares one per-request value with them,
+// so that the whole stack copies each request once; it copies the request
+// again only to change it, when PathMode rewrites the path or a Change
+// converts the request.
+//
 // # Observing decisions
 //
 // Config.Observer receives an observe.Event (Package "versioning") for

@@ -28,23 +28,23 @@ import (
 // for a context the Versioner's Handler did not make (NewContext), and
 // for a p that does not start with "/". Path is safe for concurrent use.
 func Path(ctx context.Context, p string) string {
-	c := fromContext(ctx)
-	if c == nil || c.ver.owner == nil || c.src != SourcePath || !strings.HasPrefix(p, "/") {
+	cur, src := fromContext(ctx)
+	if cur == nil || cur.owner == nil || src != SourcePath || !strings.HasPrefix(p, "/") {
 		return p
 	}
-	v := c.ver.owner
+	v := cur.owner
 	path := p
 	if i := strings.IndexAny(p, "?#"); i >= 0 {
 		path = p[:i]
 	}
 	if ver, _, end := v.fromPath(path); ver != nil {
-		if ver == c.ver {
+		if ver == cur {
 			return p
 		}
-		return p[:len(v.pathPrefix)] + c.ver.Name + p[end:]
+		return p[:len(v.pathPrefix)] + cur.Name + p[end:]
 	}
 	if v.pathMode == StripPath {
-		return v.pathPrefix + c.ver.Name + p
+		return v.pathPrefix + cur.Name + p
 	}
 	return p
 }

@@ -81,8 +81,8 @@ func (v *Versioner) Deprecate(rt Route) (func(http.Handler) http.Handler, error)
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			name := ""
-			if c := fromContext(r.Context()); c != nil {
-				name = c.ver.Name
+			if ver, _ := fromContext(r.Context()); ver != nil {
+				name = ver.Name
 			}
 			if only != nil && !containsVersion(only, name) {
 				next.ServeHTTP(w, r)

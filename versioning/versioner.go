@@ -11,6 +11,7 @@ import (
 	apierrors "github.com/restwell/restwell/errors"
 	"github.com/restwell/restwell/internal/capture"
 	"github.com/restwell/restwell/internal/logsafe"
+	"github.com/restwell/restwell/internal/reqstate"
 	"github.com/restwell/restwell/observe"
 )
 
@@ -370,25 +371,29 @@ func (v *Versioner) serve(w http.ResponseWriter, r *http.Request, next http.Hand
 		v.errh(w, r, fe)
 		return
 	}
-	var c *vctx
-	var r2 *http.Request
-	if src == SourcePath && v.pathMode != KeepPath {
-		uc := &urlCtx{vctx: vctx{Context: r.Context(), ver: ver, src: src}}
-		c = &uc.vctx
-		r2 = r.WithContext(uc)
-		v.rewrite(uc, r2, end)
-	} else {
-		c = &vctx{Context: r.Context(), ver: ver, src: src}
-		r2 = r.WithContext(c)
+	st, r2 := reqstate.Attach(r)
+	if st.Version != nil {
+		st, r2 = reqstate.Fork(r, st) // nested: the outer version stays outside
 	}
-	c.vals[0] = ver.Name
-	h[v.header] = c.vals[0:1:1]
+	st.Version, st.VersionSource = ver, uint8(src)
+	rewrite := src == SourcePath && v.pathMode != KeepPath
+	if r2 == r && (rewrite || !ver.plain) {
+		// The request is the one an outer middleware passes on: copy it
+		// before changing its URL, header or body.
+		r2 = new(http.Request)
+		*r2 = *r
+	}
+	if rewrite {
+		v.rewrite(ver, r2, end)
+	}
+	st.VersionFields[0] = ver.Name
+	h[v.header] = st.VersionFields[0:1:1]
 	if v.vary != "" {
-		c.vals[1] = v.vary
-		v.setVary(h, c.vals[1:2:2])
+		st.VersionFields[1] = v.vary
+		v.setVary(h, st.VersionFields[1:2:2])
 	}
 	if !ver.plain {
-		v.serveFull(w, r, r2, c, end, next)
+		v.serveFull(w, r, r2, ver, src, end, next)
 		return
 	}
 	if v.vary == "" {
@@ -416,31 +421,31 @@ func (v *Versioner) Versions() []Version {
 
 // rewrite gives r, the middleware's copy of the request, the URL that
 // PathMode asks for; end is the length of the versioned prefix.
-func (v *Versioner) rewrite(c *urlCtx, r *http.Request, end int) {
-	c.url = *r.URL
+func (v *Versioner) rewrite(ver *version, r *http.Request, end int) {
 	p := r.URL.Path
 	newPrefix := ""
 	if v.pathMode == RewritePath {
-		if c.ver == v.latest {
+		if ver == v.latest {
 			return
 		}
 		newPrefix = v.pathPrefix + v.latest.Name
 	}
-	c.url.Path = newPrefix + p[end:]
-	if c.url.Path == "" {
-		c.url.Path = "/"
+	u := *r.URL
+	u.Path = newPrefix + p[end:]
+	if u.Path == "" {
+		u.Path = "/"
 	}
 	if raw := r.URL.RawPath; raw != "" {
 		if strings.HasPrefix(raw, p[:end]) {
-			c.url.RawPath = newPrefix + raw[end:]
-			if c.url.RawPath == "" {
-				c.url.RawPath = "/"
+			u.RawPath = newPrefix + raw[end:]
+			if u.RawPath == "" {
+				u.RawPath = "/"
 			}
 		} else {
-			c.url.RawPath = ""
+			u.RawPath = ""
 		}
 	}
-	r.URL = &c.url
+	r.URL = &u
 }
 
 // served is the state of a request of a version that is deprecated or
@@ -458,10 +463,9 @@ type served struct {
 	done     bool // headers decorated
 }
 
-func (v *Versioner) serveFull(w http.ResponseWriter, r, r2 *http.Request, c *vctx, end int, next http.Handler) {
-	ver := c.ver
+func (v *Versioner) serveFull(w http.ResponseWriter, r, r2 *http.Request, ver *version, src Source, end int, next http.Handler) {
 	h := w.Header()
-	s := &served{v: v, ver: ver, r: r, end: end, src: c.src}
+	s := &served{v: v, ver: ver, r: r, end: end, src: src}
 	if ver.dep != nil {
 		v.track(r2, ver.Name, "", ver.dep)
 		v.observeDeprecated(r2.Context(), ver.Name, "", ver.dep)

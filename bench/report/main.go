@@ -481,12 +481,18 @@ const (
 
 // The thresholds of the goals.
 const (
-	minSpeedup       = 3    // restwell at least this many times faster than the fastest peer
-	maxStackNs       = 2000 // full-stack overhead over bare net/http, ns/op
-	maxStackAllocs   = 12   // full-stack overhead over bare net/http, allocs/op
-	goalLimiterGroup = "RateLimit"
-	goalStackGroup   = "Stack"
-	goalStackCase    = "GET-1KiB"
+	minSpeedup         = 3    // serial: restwell at least this many times faster than the fastest peer
+	minParallelSpeedup = 2.5  // parallel: the same, with both cores busy
+	minDeniedSpeedup   = 2    // half-denied: the same, half the requests refused
+	maxLimiterAllocs   = 2    // allocs/op of an admitted request
+	maxDeniedAllocs    = 3    // allocs/op of a refused request (half-denied averages both)
+	maxStackNs         = 2000 // full-stack overhead over bare net/http, ns/op
+	maxStackAllocs     = 8    // full-stack overhead over bare net/http, allocs/op
+	maxStack304Ns      = 1500 // full-stack overhead of a 304 over bare net/http, ns/op
+	goalLimiterGroup   = "RateLimit"
+	goalStackGroup     = "Stack"
+	goalStackCase      = "GET-1KiB"
+	goalStack304Case   = "GET-1KiB-304"
 )
 
 // A goal is the verdict on one performance goal and the numbers that
@@ -503,8 +509,10 @@ func (g goal) String() string { return "- **" + g.status + "** — " + g.text }
 func (rp *report) goals() string {
 	gs := []goal{
 		limiterGoal(rp.d, "keys=1e5", "rate limiter, 100,000 keys, serial"),
-		limiterGoal(rp.d, "keys=1e5-parallel", "rate limiter, 100,000 keys, parallel"),
+		limiterGoalAt(rp.d, "keys=1e5-parallel", "rate limiter, 100,000 keys, parallel", minParallelSpeedup, maxLimiterAllocs),
+		limiterGoalAt(rp.d, "half-denied", "rate limiter, half the requests refused", minDeniedSpeedup, maxDeniedAllocs),
 		stackGoal(rp.d),
+		stack304Goal(rp.d),
 	}
 	lines := make([]string, len(gs))
 	for i, g := range gs {
@@ -513,10 +521,17 @@ func (rp *report) goals() string {
 	return strings.Join(lines, "\n")
 }
 
-// limiterGoal evaluates one case of the RateLimit group: restwell must be
-// at least minSpeedup times faster than the fastest peer and make fewer
-// allocations than every peer. The bare baseline, if any, is not a peer.
+// limiterGoal evaluates one case of the RateLimit group with the serial
+// thresholds: restwell must be at least minSpeedup times faster than the
+// fastest peer, make fewer allocations than every peer and at most
+// maxLimiterAllocs. The bare baseline, if any, is not a peer.
 func limiterGoal(d *data, cas, label string) goal {
+	return limiterGoalAt(d, cas, label, minSpeedup, maxLimiterAllocs)
+}
+
+// limiterGoalAt is limiterGoal with the speedup and allocation bounds
+// given.
+func limiterGoalAt(d *data, cas, label string, needSpeedup, maxAllocs float64) goal {
 	label = fmt.Sprintf("%s (`%s/%s`)", label, goalLimiterGroup, cas)
 	var (
 		rw    *result
@@ -568,13 +583,13 @@ func limiterGoal(d *data, cas, label string) goal {
 	}
 
 	status := notMet
-	if speedup >= minSpeedup && fewer {
+	if speedup >= needSpeedup && fewer && rwAllocs <= maxAllocs {
 		status = met
 	}
-	return goal{status, fmt.Sprintf("%s: restwell %s ns/op vs fastest peer %s %s ns/op = %s faster (needs ≥ %d×); "+
-		"allocs/op restwell %s vs %s (needs fewer than every peer)",
-		label, formatNs(rwNs), fastest.lib, formatNs(fastNs), formatRatio(speedup), minSpeedup,
-		formatUnit(unitAllocs, rwAllocs), strings.Join(cmp, ", "))}
+	return goal{status, fmt.Sprintf("%s: restwell %s ns/op vs fastest peer %s %s ns/op = %s faster (needs ≥ %s×); "+
+		"allocs/op restwell %s vs %s (needs fewer than every peer and at most %s)",
+		label, formatNs(rwNs), fastest.lib, formatNs(fastNs), formatRatio(speedup), strconv.FormatFloat(needSpeedup, 'g', -1, 64),
+		formatUnit(unitAllocs, rwAllocs), strings.Join(cmp, ", "), formatUnit(unitAllocs, maxAllocs))}
 }
 
 // stackGoal evaluates the full-stack goal: restwell's whole middleware
@@ -592,13 +607,32 @@ func stackGoal(d *data) goal {
 	}
 	ns, allocs := rwNs-bareNs, rwAllocs-bareAllocs
 	status := notMet
-	if ns < maxStackNs && allocs < maxStackAllocs {
+	if ns <= maxStackNs && allocs <= maxStackAllocs {
 		status = met
 	}
 	return goal{status, fmt.Sprintf("%s: restwell %s ns/op, %s allocs/op vs bare %s ns/op, %s allocs/op; "+
-		"overhead %s ns/op (needs < %s) and %s allocs/op (needs < %d)",
+		"overhead %s ns/op (needs ≤ %s) and %s allocs/op (needs ≤ %d)",
 		label, formatNs(rwNs), formatUnit(unitAllocs, rwAllocs), formatNs(bareNs), formatUnit(unitAllocs, bareAllocs),
 		formatNs(ns), formatNs(maxStackNs), formatUnit(unitAllocs, allocs), maxStackAllocs)}
+}
+
+// stack304Goal evaluates the revalidation goal: restwell's whole stack
+// answering 304 must add at most maxStack304Ns ns/op to bare net/http.
+func stack304Goal(d *data) goal {
+	label := fmt.Sprintf("full stack overhead of a revalidation over bare net/http (`%s/%s`)", goalStackGroup, goalStack304Case)
+	prefix := goalStackGroup + "/" + goalStack304Case + "/"
+	rwNs, ok1 := d.get(prefix+libRestwell, unitNs)
+	bareNs, ok2 := d.get(prefix+libBare, unitNs)
+	if !ok1 || !ok2 {
+		return goal{noData, label + ": needs restwell and bare results with ns/op"}
+	}
+	ns := rwNs - bareNs
+	status := notMet
+	if ns <= maxStack304Ns {
+		status = met
+	}
+	return goal{status, fmt.Sprintf("%s: restwell %s ns/op vs bare %s ns/op; overhead %s ns/op (needs ≤ %s)",
+		label, formatNs(rwNs), formatNs(bareNs), formatNs(ns), formatNs(maxStack304Ns))}
 }
 
 // formatUnit formats v as the tables do for unit.

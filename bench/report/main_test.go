@@ -324,6 +324,10 @@ func TestLimiterGoal(t *testing.T) {
 			"RateLimit/keys=1e5/httprate 400 3",
 		), noData, nil},
 		{"nothing", serial, "PASS\n", noData, nil},
+		{"not met: more allocs than allowed", serial, benchLines(
+			"RateLimit/keys=1e5/restwell 100 3",
+			"RateLimit/keys=1e5/httprate 400 9",
+		), notMet, []string{"4.00×", "at most 2"}},
 	}
 	for _, tt := range tests {
 		d, err := parse(strings.NewReader(tt.input))
@@ -349,17 +353,17 @@ func TestStackGoal(t *testing.T) {
 	}{
 		{"met", benchLines(
 			"Stack/GET-1KiB/bare 1000 10",
-			"Stack/GET-1KiB/restwell 2999 21",
+			"Stack/GET-1KiB/restwell 3000 18",
 			"Stack/GET-1KiB/huma 9000 60",
-		), met, []string{"overhead 1,999 ns/op", "11 allocs/op"}},
+		), met, []string{"overhead 2,000 ns/op", "8 allocs/op"}},
 		{"not met: ns", benchLines(
 			"Stack/GET-1KiB/bare 1000 10",
-			"Stack/GET-1KiB/restwell 3000 11",
-		), notMet, []string{"overhead 2,000 ns/op"}},
+			"Stack/GET-1KiB/restwell 3001 11",
+		), notMet, []string{"overhead 2,001 ns/op"}},
 		{"not met: allocs", benchLines(
 			"Stack/GET-1KiB/bare 1000 10",
-			"Stack/GET-1KiB/restwell 1500 22",
-		), notMet, []string{"overhead 500 ns/op", "12 allocs/op"}},
+			"Stack/GET-1KiB/restwell 1500 19",
+		), notMet, []string{"overhead 500 ns/op", "9 allocs/op"}},
 		{"no bare", benchLines(
 			"Stack/GET-1KiB/restwell 1500 22",
 		), noData, nil},
@@ -396,7 +400,7 @@ func TestGoalsList(t *testing.T) {
 		t.Fatal(err)
 	}
 	lines := strings.Split((&report{d: d}).goals(), "\n")
-	want := []string{"- **met** — ", "- **not met** — ", "- **no data** — "}
+	want := []string{"- **met** — ", "- **not met** — ", "- **no data** — ", "- **no data** — ", "- **no data** — "}
 	if len(lines) != len(want) {
 		t.Fatalf("goals has %d lines; want %d:\n%s", len(lines), len(want), strings.Join(lines, "\n"))
 	}
@@ -526,4 +530,23 @@ func FuzzParseLine(f *testing.F) {
 		_ = rp.metric(smp.name, smp.vals[0].unit)
 		_ = rp.ratio(smp.name, smp.name)
 	})
+}
+
+func TestStack304Goal(t *testing.T) {
+	tests := []struct {
+		name, input, want string
+	}{
+		{"met", benchLines("Stack/GET-1KiB-304/bare 100 1", "Stack/GET-1KiB-304/restwell 1600 9"), met},
+		{"not met", benchLines("Stack/GET-1KiB-304/bare 100 1", "Stack/GET-1KiB-304/restwell 1601 9"), notMet},
+		{"no bare", benchLines("Stack/GET-1KiB-304/restwell 1000 9"), noData},
+	}
+	for _, tt := range tests {
+		d, err := parse(strings.NewReader(tt.input))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if g := stack304Goal(d); g.status != tt.want {
+			t.Errorf("%s: status %q; want %q (%s)", tt.name, g.status, tt.want, g.text)
+		}
+	}
 }

@@ -1,0 +1,121 @@
+// Package reqstate holds what the restwell middleware know about one
+// request: the request identifier, the error renderer, the negotiated
+// version and the rate limiter's mark.
+//
+// The first middleware that needs to pass something on allocates one
+// State, which is at once the request's context node (reached through a
+// single context key) and the request copy handed to the next handler.
+// Every later middleware finds that State and fills in its own field, so
+// a request through the whole stack is copied once. A middleware used
+// alone allocates its own State and still works exactly as before.
+//
+// A State is written only while the request travels inwards, by the
+// goroutine serving it, before the next handler runs; it is read-only
+// afterwards for everything the handler starts. A middleware that finds
+// its own field already set (the same middleware nested twice) forks a
+// new State instead of overwriting the outer one's value.
+package reqstate
+
+import (
+	"context"
+	"net/http"
+)
+
+type key struct{}
+
+// State is the per-request state shared by the middleware. It is a
+// context.Context: its parent is the request's context at the time the
+// State was made, and it answers the package's key with itself.
+type State struct {
+	context.Context
+
+	// Req is the request copy passed on to the next handler. It is set by
+	// Attach and Fork; a State made by New has none.
+	Req http.Request
+
+	// ID is the request identifier (requestid); IDField backs the
+	// response header's value.
+	ID      string
+	IDField [1]string
+
+	// Renderer is the *errors.Renderer installed for the request, nil for
+	// none.
+	Renderer any
+
+	// Version is the versioning package's negotiated version, nil for
+	// none; VersionSource says where it came from and VersionFields back
+	// the version and Vary header values.
+	Version       any
+	VersionFields [2]string
+	VersionSource uint8
+
+	// Limited marks that a rate limiter has reported its policies on the
+	// response of this request: an inner limiter joins its items to the
+	// RateLimit and RateLimit-Policy lists only then. LimitFields backs
+	// the RateLimit-Policy, RateLimit and Retry-After values of the
+	// limiter that set the mark.
+	Limited     bool
+	LimitFields [3]string
+}
+
+// Value returns s for the package's key and asks the parent otherwise.
+func (s *State) Value(k any) any {
+	if _, ok := k.(key); ok {
+		return s
+	}
+	return s.Context.Value(k)
+}
+
+// String names the context, as the context package's own types do.
+func (s *State) String() string { return "reqstate.State" }
+
+// From returns the State in ctx, or nil when there is none.
+func From(ctx context.Context) *State {
+	s, _ := ctx.Value(key{}).(*State)
+	return s
+}
+
+// Init makes s a State under parent holding the fields of from (none
+// when from is nil), for a caller that keeps the State inside a larger
+// allocation. It does not set s.Req.
+func Init(s *State, parent context.Context, from *State) {
+	if from != nil {
+		*s = *from
+		s.Req = http.Request{}
+	}
+	s.Context = parent
+}
+
+// New returns a new State under parent holding the fields of from (none
+// when from is nil), without a request copy; it is for NewContext
+// functions, which have no request.
+func New(parent context.Context, from *State) *State {
+	s := new(State)
+	Init(s, parent, from)
+	return s
+}
+
+// Attach returns the State of r and the request to pass on: r itself
+// when r's context already holds a State, else a new State with a copy
+// of r that carries it. In the first case the State is shared with the
+// middleware that made it.
+func Attach(r *http.Request) (*State, *http.Request) {
+	if s := From(r.Context()); s != nil {
+		return s, r
+	}
+	return attach(r, nil)
+}
+
+// Fork returns a new State under r's context holding the fields of s,
+// and a copy of r that carries it. A middleware uses it when its own
+// field in s is already set, so that the outer value stays as it is.
+func Fork(r *http.Request, s *State) (*State, *http.Request) {
+	return attach(r, s)
+}
+
+func attach(r *http.Request, from *State) (*State, *http.Request) {
+	s := new(State)
+	Init(s, r.Context(), from)
+	s.Req = *r.WithContext(s)
+	return s, &s.Req
+}
