@@ -257,4 +257,3 @@ func clipText(body []byte, status int) string {
 	}
 	return s
 }
-
