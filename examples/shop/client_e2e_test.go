@@ -201,7 +201,8 @@ func TestClientExactlyOnce(t *testing.T) {
 			itemID, _ := strconv.ParseInt(idOf(t, item), 10, 64)
 			proxies := []*faultProxy{startProxy(t, a.ts.Listener.Addr().String()), startProxy(t, b.ts.Listener.Addr().String())}
 
-			rec := &recorder{base: &http.Transport{MaxIdleConnsPerHost: 8}, bodies: map[string][][]byte{}}
+			// One connection per request, so that every request may meet a fault.
+			rec := &recorder{base: &http.Transport{DisableKeepAlives: true}, bodies: map[string][][]byte{}}
 			var retries, waits atomic.Int64
 			var waited atomic.Int64
 			ccfg := client.Config{
