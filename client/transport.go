@@ -1,0 +1,624 @@
+package client
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/restwell/restwell/internal/logsafe"
+)
+
+// Transport is an http.RoundTripper that retries what is safe to retry,
+// waits as servers ask, paces requests by the rate limits they announce
+// and reports deprecations. Use it as the Transport of any *http.Client.
+//
+// A call is retried on a connection error or timeout before the
+// response, a connection lost while its body is read, and the statuses
+// 408, 425, 429, 502, 503, 504 and 409 with code "idempotency_in_progress"
+// (plus Config.RetryStatuses), up to Config.MaxAttempts attempts and
+// never past the request context's deadline. GET, HEAD, OPTIONS, PUT,
+// DELETE and TRACE are retried; POST and PATCH only with an
+// Idempotency-Key, which the transport reuses on every retry. A request
+// body is replayed through Request.GetBody (which http.NewRequest sets for
+// the usual body types); a request whose body cannot be replayed is sent
+// once.
+//
+// Before a retry the transport waits the larger of Retry-After and the
+// t of every quota the RateLimit field reports spent (r=0), never less,
+// or else an exponential backoff with full jitter. A wait longer than
+// Config.MaxWait, or than the time left before the context's deadline,
+// is not slept: RoundTrip returns a *WaitError. When the attempts run
+// out, the last response is returned as it is.
+//
+// The zero Transport uses the zero Config. A Transport is safe for
+// concurrent use by multiple goroutines; reuse one, as its pacing state
+// is per origin.
+type Transport struct {
+	cfg     Config
+	pacers  pacers
+	warned  sync.Map // origin and version → struct{}, bounded by nWarned
+	nWarned int64
+	warnMu  sync.Mutex
+}
+
+// NewTransport returns a Transport for cfg, or an error naming an invalid
+// field.
+func NewTransport(cfg Config) (*Transport, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	cfg.RetryStatuses = append([]int(nil), cfg.RetryStatuses...)
+	return &Transport{cfg: cfg}, nil
+}
+
+func (t *Transport) base() http.RoundTripper {
+	if t.cfg.Base != nil {
+		return t.cfg.Base
+	}
+	return http.DefaultTransport
+}
+
+func (t *Transport) maxAttempts() int {
+	if t.cfg.MaxAttempts > 0 {
+		return t.cfg.MaxAttempts
+	}
+	return DefaultMaxAttempts
+}
+
+func (t *Transport) maxWait() time.Duration {
+	if t.cfg.MaxWait > 0 {
+		return t.cfg.MaxWait
+	}
+	return DefaultMaxWait
+}
+
+func (t *Transport) bufferLimit() int64 {
+	switch {
+	case t.cfg.MaxBufferedBody > 0:
+		return t.cfg.MaxBufferedBody
+	case t.cfg.MaxBufferedBody < 0:
+		return 0
+	}
+	return DefaultMaxBufferedBody
+}
+
+func (t *Transport) logger() *slog.Logger {
+	if t.cfg.Logger != nil {
+		return t.cfg.Logger
+	}
+	return slog.Default()
+}
+
+// backoff returns the wait before retrying after failed attempt n when
+// the server announced none.
+func (t *Transport) backoff(n int) time.Duration {
+	lo, hi := t.cfg.MinBackoff, t.cfg.MaxBackoff
+	if lo <= 0 {
+		lo = DefaultMinBackoff
+	}
+	if hi <= 0 {
+		hi = DefaultMaxBackoff
+	}
+	c := lo
+	for i := 1; i < n && c < hi; i++ {
+		c *= 2
+	}
+	c = min(c, hi)
+	return time.Duration(rand.Int64N(int64(c) + 1))
+}
+
+// retryableMethod reports whether a request may be sent again: the
+// methods RFC 9110 §9.2.2 makes idempotent, and POST and PATCH with an
+// Idempotency-Key.
+func retryableMethod(method string, keyed bool) bool {
+	switch method {
+	case "", http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace, http.MethodPut, http.MethodDelete:
+		return true
+	}
+	return keyed
+}
+
+const hdrKey = "Idempotency-Key"
+
+// RoundTrip sends req, retrying and waiting as the Transport's doc says.
+// It does not modify req: headers it adds go on a copy.
+func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	ctx := req.Context()
+	out := req
+	needKey := t.cfg.IdempotencyKeys && (req.Method == http.MethodPost || req.Method == http.MethodPatch) &&
+		len(req.Header[hdrKey]) == 0
+	if needKey || len(t.cfg.Header) > 0 {
+		out = t.withHeaders(req, needKey)
+	}
+	keyed := len(out.Header[hdrKey]) > 0
+	retryable := retryableMethod(out.Method, keyed)
+	if out.Body != nil && out.Body != http.NoBody && out.GetBody == nil {
+		retryable = false
+	}
+	attempts := 1
+	if retryable {
+		attempts = t.maxAttempts()
+	}
+	pk := pacerKey{scheme: out.URL.Scheme, host: out.URL.Host, method: out.Method}
+	for attempt := 1; ; attempt++ {
+		if err := t.pace(ctx, pk, out, attempt); err != nil {
+			closeBody(out, attempt)
+			return nil, err
+		}
+		send := out
+		if attempt > 1 && out.GetBody != nil && out.Body != nil && out.Body != http.NoBody {
+			body, err := out.GetBody()
+			if err != nil {
+				return nil, fmt.Errorf("client: replaying the request body: %w", err)
+			}
+			send = shallowCopy(out)
+			send.Body = body
+		}
+		var cancel context.CancelFunc
+		if t.cfg.AttemptTimeout > 0 {
+			var actx context.Context
+			actx, cancel = context.WithTimeout(ctx, t.cfg.AttemptTimeout)
+			send = send.WithContext(actx)
+		}
+		resp, err := t.base().RoundTrip(send)
+		now := time.Now()
+		if resp != nil {
+			err = nil
+			t.observe(pk, resp, now)
+			if _, ok := resp.Header["Deprecation"]; ok {
+				t.deprecated(out, resp)
+			}
+		}
+		reason := t.classify(resp, err)
+		if reason == "" {
+			if retryable && attempt < attempts {
+				if berr := t.buffer(resp, cancel); berr != nil {
+					reason, err, resp = ReasonBody, berr, nil
+				} else {
+					return resp, nil
+				}
+			} else {
+				attachCancel(resp, cancel)
+				return resp, nil
+			}
+		}
+		if ctx.Err() != nil {
+			discard(resp)
+			cancelIf(cancel)
+			if err == nil {
+				err = ctx.Err()
+			}
+			return nil, err
+		}
+		if !retryable || attempt >= attempts || isPermanent(err) {
+			if resp != nil {
+				attachCancel(resp, cancel)
+				return resp, nil
+			}
+			cancelIf(cancel)
+			if attempt > 1 {
+				return nil, fmt.Errorf("client: %s %s: gave up after %d attempts: %w", out.Method, redacted(out), attempt, err)
+			}
+			return nil, err
+		}
+
+		announced, hasAnnounced := announcedWait(resp, now)
+		wait := announced
+		if !hasAnnounced {
+			wait = t.backoff(attempt)
+		} else if announced > 0 {
+			// A little on top, never less, so that callers told the same
+			// instant do not all come back at once.
+			wait += time.Duration(rand.Int64N(int64(announced)/10 + 1))
+		}
+		if limit := t.maxWait(); announced > limit {
+			werr := &WaitError{Wait: announced, Max: limit, Err: DecodeError(resp)}
+			cancelIf(cancel)
+			return nil, werr
+		}
+		if dl, ok := ctx.Deadline(); ok && now.Add(wait).After(dl) {
+			werr := &WaitError{Wait: wait, Max: max(dl.Sub(now), 0), Deadline: true, Err: err}
+			if resp != nil {
+				werr.Err = DecodeError(resp)
+			}
+			cancelIf(cancel)
+			return nil, werr
+		}
+		status := 0
+		if resp != nil {
+			status = resp.StatusCode
+		}
+		discard(resp)
+		cancelIf(cancel)
+		t.report(Retry{Request: out, Attempt: attempt, Reason: reason, Status: status, Err: err, Announced: announced, Wait: wait})
+		if err := sleep(ctx, wait); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// withHeaders returns a copy of req with Config.Header and, when
+// needKey, a new Idempotency-Key.
+func (t *Transport) withHeaders(req *http.Request, needKey bool) *http.Request {
+	r := shallowCopy(req)
+	h := make(http.Header, len(req.Header)+len(t.cfg.Header)+1)
+	for k, v := range req.Header {
+		h[k] = v
+	}
+	for k, v := range t.cfg.Header {
+		if _, ok := h[k]; !ok {
+			h[k] = v
+		}
+	}
+	if needKey {
+		h[hdrKey] = []string{NewKey()}
+	}
+	r.Header = h
+	return r
+}
+
+func shallowCopy(r *http.Request) *http.Request {
+	c := new(http.Request)
+	*c = *r
+	return c
+}
+
+// NewKey returns a new Idempotency-Key field value: a UUIDv7 (RFC 9562)
+// as a Structured Field string, such as
+// "01890a5d-ac96-774b-bcce-b302099a8057" with the quotes. Keys made by one
+// process sort by time, which keeps the server's index of them compact.
+func NewKey() string {
+	u, err := uuid.NewV7()
+	if err != nil {
+		u = uuid.New() // only when crypto/rand fails, which it does not
+	}
+	const digits = "0123456789abcdef"
+	var b [38]byte
+	b[0], b[37] = '"', '"'
+	j := 1
+	for i, x := range u {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			b[j] = '-'
+			j++
+		}
+		b[j], b[j+1] = digits[x>>4], digits[x&0xf]
+		j += 2
+	}
+	return string(b[:])
+}
+
+// classify says why an attempt should be retried, or "" when its
+// response is final.
+func (t *Transport) classify(resp *http.Response, err error) Reason {
+	if resp == nil {
+		if err == nil {
+			err = errors.New("client: the base transport returned neither a response nor an error")
+		}
+		return ReasonConnection
+	}
+	switch resp.StatusCode {
+	case http.StatusRequestTimeout, http.StatusTooEarly, http.StatusTooManyRequests,
+		http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return ReasonStatus
+	case http.StatusConflict:
+		if inProgress(resp) {
+			return ReasonInProgress
+		}
+	}
+	for _, s := range t.cfg.RetryStatuses {
+		if resp.StatusCode == s {
+			return ReasonStatus
+		}
+	}
+	return ""
+}
+
+// inProgress reports whether a 409 response has the code
+// "idempotency_in_progress". It reads the body and puts it back.
+func inProgress(resp *http.Response) bool {
+	if resp.Body == nil || resp.Body == http.NoBody {
+		return false
+	}
+	b, err := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	rest := resp.Body
+	if err != nil || len(b) == maxErrorBody {
+		resp.Body = &bufferedBody{b: b, rest: rest}
+		return false
+	}
+	rest.Close()
+	resp.Body = &bufferedBody{b: b}
+	if !bytes.Contains(b, []byte("idempotency_in_progress")) {
+		return false
+	}
+	e := decodeErrorBody(resp.StatusCode, resp.Header.Get("Content-Type"), b)
+	return e.Code == "idempotency_in_progress"
+}
+
+// isPermanent reports whether err will not go away by trying again.
+func isPermanent(err error) bool {
+	if err == nil {
+		return false
+	}
+	var cv *tls.CertificateVerificationError
+	var ua x509.UnknownAuthorityError
+	var hn x509.HostnameError
+	var ci x509.CertificateInvalidError
+	switch {
+	case errors.As(err, &cv), errors.As(err, &ua), errors.As(err, &hn), errors.As(err, &ci):
+		return true
+	}
+	s := err.Error()
+	return strings.Contains(s, "unsupported protocol scheme") || strings.Contains(s, "no Host in request URL")
+}
+
+// announcedWait returns the larger of resp's Retry-After and the t of the
+// quotas its RateLimit field reports spent; ok is false when resp asks
+// for no wait.
+func announcedWait(resp *http.Response, now time.Time) (wait time.Duration, ok bool) {
+	if resp == nil {
+		return 0, false
+	}
+	if v := resp.Header["Retry-After"]; len(v) > 0 {
+		if d, valid := ParseRetryAfter(v[0], now); valid {
+			wait, ok = d, true
+		}
+	}
+	if v := resp.Header["Ratelimit"]; len(v) > 0 {
+		for _, q := range ParseRateLimit(v) {
+			if q.Remaining == 0 && q.Reset >= 0 {
+				wait, ok = max(wait, q.Reset), true
+			}
+		}
+	}
+	return wait, ok
+}
+
+func (t *Transport) report(r Retry) {
+	if t.cfg.OnRetry != nil {
+		t.cfg.OnRetry(r)
+	}
+	attrs := []slog.Attr{
+		slog.String("method", r.Request.Method),
+		slog.String("url", redacted(r.Request)),
+		slog.Int("attempt", r.Attempt),
+		slog.String("reason", string(r.Reason)),
+		slog.Duration("wait", r.Wait),
+	}
+	if r.Status != 0 {
+		attrs = append(attrs, slog.Int("status", r.Status))
+	}
+	if r.Err != nil {
+		attrs = append(attrs, slog.String("error", logsafe.Clip(r.Err.Error())))
+	}
+	msg := "client: retrying"
+	if r.Reason == ReasonPacing {
+		msg = "client: pacing"
+	}
+	t.logger().LogAttrs(r.Request.Context(), slog.LevelInfo, msg, attrs...)
+}
+
+func redacted(r *http.Request) string {
+	if r.URL == nil {
+		return ""
+	}
+	u := *r.URL
+	u.RawQuery = "" // queries may carry tokens
+	return logsafe.Clip(u.Redacted())
+}
+
+// sleep waits d or until ctx is done.
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	tm := time.NewTimer(d)
+	defer tm.Stop()
+	select {
+	case <-tm.C:
+		return nil
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
+}
+
+// discard drains a little of resp's body, so the connection may be
+// reused, and closes it.
+func discard(resp *http.Response) {
+	if resp == nil || resp.Body == nil {
+		return
+	}
+	_, _ = io.CopyN(io.Discard, resp.Body, 4<<10)
+	resp.Body.Close()
+}
+
+func cancelIf(cancel context.CancelFunc) {
+	if cancel != nil {
+		cancel()
+	}
+}
+
+// closeBody closes the request body when the call ends before an attempt
+// handed it to the base transport, as RoundTrip must.
+func closeBody(r *http.Request, attempt int) {
+	if attempt == 1 && r.Body != nil {
+		r.Body.Close()
+	}
+}
+
+// attachCancel makes closing resp's body release the attempt's timeout.
+func attachCancel(resp *http.Response, cancel context.CancelFunc) {
+	if cancel == nil {
+		return
+	}
+	if resp.Body == nil {
+		cancel()
+		return
+	}
+	resp.Body = &cancelBody{ReadCloser: resp.Body, cancel: cancel}
+}
+
+type cancelBody struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (b *cancelBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.cancel()
+	return err
+}
+
+// buffer reads resp's body, up to the buffer limit, so that a connection
+// lost while it is read can be retried. A body over the limit is returned
+// as what was read followed by the rest, streaming.
+func (t *Transport) buffer(resp *http.Response, cancel context.CancelFunc) error {
+	limit := t.bufferLimit()
+	if limit == 0 || resp.Body == nil || resp.Body == http.NoBody {
+		attachCancel(resp, cancel)
+		return nil
+	}
+	if bb, ok := resp.Body.(*bufferedBody); ok && bb.rest == nil {
+		cancelIf(cancel) // read already, by inProgress
+		return nil
+	}
+	var b []byte
+	var err error
+	complete := false
+	if cl := resp.ContentLength; cl >= 0 && cl <= limit {
+		b = make([]byte, cl)
+		_, err = io.ReadFull(resp.Body, b)
+		if err == nil {
+			var one [1]byte
+			var n int
+			n, err = resp.Body.Read(one[:])
+			switch {
+			case n == 0 && err == io.EOF:
+				err, complete = nil, true
+			case n > 0:
+				b = append(b, one[0])
+				err = nil
+			}
+		}
+	} else {
+		b, err = io.ReadAll(io.LimitReader(resp.Body, limit))
+		complete = err == nil && int64(len(b)) < limit
+	}
+	if err != nil {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		resp.Body.Close()
+		cancelIf(cancel)
+		return err
+	}
+	if complete {
+		resp.Body.Close()
+		cancelIf(cancel)
+		resp.Body = &bufferedBody{b: b}
+		return nil
+	}
+	resp.Body = &bufferedBody{b: b, rest: resp.Body, cancel: cancel}
+	return nil
+}
+
+// bufferedBody is a response body read into memory, followed, for a body
+// over the limit, by the rest of the original.
+type bufferedBody struct {
+	b      []byte
+	off    int
+	rest   io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (b *bufferedBody) Read(p []byte) (int, error) {
+	if b.off < len(b.b) {
+		n := copy(p, b.b[b.off:])
+		b.off += n
+		return n, nil
+	}
+	if b.rest != nil {
+		return b.rest.Read(p)
+	}
+	return 0, io.EOF
+}
+
+func (b *bufferedBody) Close() error {
+	var err error
+	if b.rest != nil {
+		err = b.rest.Close()
+	}
+	if b.cancel != nil {
+		b.cancel()
+	}
+	return err
+}
+
+// WriteTo lets io.Copy and io.ReadAll skip a copy buffer.
+func (b *bufferedBody) WriteTo(w io.Writer) (int64, error) {
+	n, err := w.Write(b.b[b.off:])
+	b.off += n
+	total := int64(n)
+	if err != nil || b.rest == nil {
+		return total, err
+	}
+	m, err := io.Copy(w, b.rest)
+	return total + m, err
+}
+
+// ErrWaitTooLong is wrapped by the *WaitError of a wait longer than
+// Config.MaxWait.
+var ErrWaitTooLong = errors.New("client: the wait asked for is longer than MaxWait")
+
+// WaitError is the error of a call that would have to wait longer than it
+// may: longer than Config.MaxWait, or past its context's deadline.
+// errors.Is finds ErrWaitTooLong or context.DeadlineExceeded in it, and
+// errors.As the *errors.Error of the server's last answer, when there was
+// one.
+type WaitError struct {
+	// Wait is the wait the server asked for, or the pacing needs.
+	Wait time.Duration
+	// Max is what was allowed: Config.MaxWait, or the time left before
+	// the deadline.
+	Max time.Duration
+	// Deadline is true when the context's deadline set Max.
+	Deadline bool
+	// Err is the last answer decoded (an *errors.Error), or the last
+	// attempt's error; nil when no attempt was made.
+	Err error
+}
+
+func (e *WaitError) Error() string {
+	var s string
+	if e.Deadline {
+		s = fmt.Sprintf("client: giving up: a wait of %s would pass the context deadline (%s left)", e.Wait, e.Max)
+	} else {
+		s = fmt.Sprintf("client: the server asks to wait %s, longer than MaxWait %s", e.Wait, e.Max)
+	}
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+func (e *WaitError) Unwrap() []error {
+	cause := ErrWaitTooLong
+	if e.Deadline {
+		cause = context.DeadlineExceeded
+	}
+	if e.Err == nil {
+		return []error{cause}
+	}
+	return []error{cause, e.Err}
+}
