@@ -6,4 +6,4 @@ require github.com/google/uuid v1.6.0
 
 require github.com/santhosh-tekuri/jsonschema/v5 v5.3.1
 
-require golang.org/x/time v0.14.0 // indirect
+require golang.org/x/time v0.14.0
