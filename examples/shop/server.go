@@ -81,6 +81,8 @@ type Server struct {
 
 	mux     *http.ServeMux
 	handler http.Handler
+	docs    []byte // the /docs page
+	docsTag string
 
 	hooks hooks
 }
@@ -232,6 +234,10 @@ func NewServer(ctx context.Context, cfg Config) (*Server, error) {
 	if s.store, err = OpenStore(ctx, cfg.DB); err != nil {
 		return nil, err
 	}
+	if s.docs, err = renderDocs(openapiJSON); err != nil {
+		return nil, err
+	}
+	s.docsTag = etag.Of(s.docs)
 	s.mux = http.NewServeMux()
 	for _, rt := range s.routes() {
 		s.mux.Handle(rt.pattern, rt.handler)
@@ -310,7 +316,7 @@ func (s *Server) routes() []route {
 	return []route{
 		{"GET /healthz", h(s.healthz)},
 		{"GET /openapi.json", h(serveOpenAPI)},
-		{"GET /docs", h(serveDocs)},
+		{"GET /docs", h(s.serveDocs)},
 
 		{"GET /api/v2/items", h(s.listItems)},
 		{"POST /api/v2/items", h(s.createItem)},
