@@ -19,12 +19,14 @@ var (
 
 // serveOpenAPI serves GET /openapi.json.
 func serveOpenAPI(w http.ResponseWriter, r *http.Request) error {
+	w.Header().Add("Link", apiCatalogLink)
 	return serveStatic(w, r, "application/json", openapiJSON, openapiTag)
 }
 
 // serveDocs serves GET /docs, openapi.json rendered as a self-contained
 // HTML page (renderDocs).
 func (s *Server) serveDocs(w http.ResponseWriter, r *http.Request) error {
+	w.Header().Add("Link", apiCatalogLink)
 	return serveStatic(w, r, "text/html; charset=utf-8", s.docs, s.docsTag)
 }
 

@@ -79,10 +79,12 @@ type Server struct {
 	limiter, orderLimiter   *ratelimit.Limiter
 	versions                *versioning.Versioner
 
-	mux     *http.ServeMux
-	handler http.Handler
-	docs    []byte // the /docs page
-	docsTag string
+	mux        *http.ServeMux
+	handler    http.Handler
+	docs       []byte // the /docs page
+	docsTag    string
+	catalog    []byte // the API catalog, RFC 9727
+	catalogTag string
 
 	hooks hooks
 }
@@ -209,11 +211,12 @@ func NewServer(ctx context.Context, cfg Config) (*Server, error) {
 	}); err != nil {
 		return nil, err
 	}
+	versions := []versioning.Version{
+		{Name: "1", Deprecated: v1Deprecated, Sunset: v1Sunset, Successor: "2", Doc: "/docs"},
+		{Name: "2"},
+	}
 	if s.versions, err = versioning.New(versioning.Config{
-		Versions: []versioning.Version{
-			{Name: "1", Deprecated: v1Deprecated, Sunset: v1Sunset, Successor: "2", Doc: "/docs"},
-			{Name: "2"},
-		},
+		Versions:     versions,
 		Sources:      []versioning.Source{versioning.SourcePath},
 		PathTemplate: "/api/v{version}",
 		PathMode:     versioning.RewritePath,
@@ -238,6 +241,10 @@ func NewServer(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.docsTag = etag.Of(s.docs)
+	if s.catalog, err = apiCatalog(versions); err != nil {
+		return nil, err
+	}
+	s.catalogTag = etag.Of(s.catalog)
 	s.mux = http.NewServeMux()
 	for _, rt := range s.routes() {
 		s.mux.Handle(rt.pattern, rt.handler)
@@ -317,6 +324,7 @@ func (s *Server) routes() []route {
 		{"GET /healthz", h(s.healthz)},
 		{"GET /openapi.json", h(serveOpenAPI)},
 		{"GET /docs", h(s.serveDocs)},
+		{"GET " + apiCatalogPath, h(s.serveAPICatalog)},
 
 		{"GET /api/v2/items", h(s.listItems)},
 		{"POST /api/v2/items", h(s.createItem)},
