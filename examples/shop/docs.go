@@ -267,7 +267,9 @@ func (doc *openAPI) operation(item oaPath, method string, op oaOperation) (docsO
 		})
 	}
 	if rb := op.RequestBody; rb != nil {
-		for _, ct := range sortedKeys(rb.Content) {
+		// The shop's operations take one media type; show the first.
+		if cts := sortedKeys(rb.Content); len(cts) > 0 {
+			ct := cts[0]
 			s := rb.Content[ct].Schema
 			b := &docsBody{Required: rb.Required, ContentType: ct, Schema: doc.schemaName(s), Description: rb.Description}
 			r := doc.resolve(s)
@@ -285,7 +287,6 @@ func (doc *openAPI) operation(item oaPath, method string, op oaOperation) (docsO
 				})
 			}
 			o.Body = b
-			break // the shop's operations take one media type; show the first
 		}
 	}
 	for _, status := range sortedKeys(op.Responses) {
