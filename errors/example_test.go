@@ -79,6 +79,7 @@ func ExampleWrapMux() {
 func ExampleRecover() {
 	h := errors.Recover(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var m map[string]int
+		//lint:ignore SA5000 the example panics on purpose
 		m["boom"]++ // nil map: panics
 	}))
 	rec := httptest.NewRecorder()

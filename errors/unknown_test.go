@@ -50,6 +50,8 @@ func strictUnmarshal(b []byte, v any) error {
 	return dec.Decode(v)
 }
 
+//lint:file-ignore SA5008 unkDoc has malformed json tags on purpose, to check that the unknown-field detector reads them as encoding/json does
+//lint:file-ignore U1000 unkDoc has an unexported field on purpose, one encoding/json never decodes
 type unkDoc struct {
 	unkBase                         // promoted: Deep (Shared ties with unkOther's, so neither)
 	unkOther                        // promoted: Other

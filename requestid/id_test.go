@@ -133,7 +133,7 @@ func TestFormat(t *testing.T) {
 		state, rnd uint64
 		want       string
 	}{
-		{(ms<<12|0xabc)<<4 | 0x0, 0, "01234567-89ab-7abc-8000-000000000000"},
+		{(ms<<12 | 0xabc) << 4, 0, "01234567-89ab-7abc-8000-000000000000"},
 		{(ms<<12|0xabc)<<4 | 0xf, 0, "01234567-89ab-7abc-bc00-000000000000"},
 		{(ms<<12|0xfff)<<4 | 0x5, ^uint64(0), "01234567-89ab-7fff-97ff-ffffffffffff"},
 		{0, 0xfedcba9876543210, "00000000-0000-7000-83fb-72ea61d950c8"},

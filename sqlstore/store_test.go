@@ -53,12 +53,6 @@ func openSQLite(t testing.TB) *sql.DB {
 	return db
 }
 
-var pgDB struct {
-	once bool
-	db   *sql.DB
-	err  error
-}
-
 // openPostgres returns the database at RESTWELL_POSTGRES_DSN (default
 // postgres://postgres@127.0.0.1:5432/test?sslmode=disable). Without one it
 // skips the test, or fails it when RESTWELL_REQUIRE_POSTGRES=1.

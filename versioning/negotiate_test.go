@@ -37,7 +37,6 @@ type seen struct {
 	source  Source
 	path    string
 	rawPath string
-	body    string
 }
 
 func recordingHandler(s *seen) http.Handler {

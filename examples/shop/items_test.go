@@ -326,10 +326,9 @@ func TestConcurrentWritesNeverLoseAnUpdate(t *testing.T) {
 
 func TestListItems(t *testing.T) {
 	s := newTestShop(t, nil)
-	var ids []string
 	for i, p := range []int64{500, 100, 300, 200, 400} {
 		m, _ := s.createItem("item"+string(rune('e'-i)), p, "USD")
-		ids = append(ids, idOf(t, m))
+		idOf(t, m)
 	}
 	r := s.do("GET", "/api/v2/items?limit=2&sort=-price", "")
 	wantStatus(t, "list", r, 200)

@@ -15,21 +15,19 @@ var (
 	//go:embed openapi.json
 	openapiJSON []byte
 	openapiTag  = etag.Of(openapiJSON)
-
-	//go:embed docs.html
-	docsHTML []byte
-	docsTag  = etag.Of(docsHTML)
 )
 
 // serveOpenAPI serves GET /openapi.json.
 func serveOpenAPI(w http.ResponseWriter, r *http.Request) error {
+	w.Header().Add("Link", apiCatalogLink)
 	return serveStatic(w, r, "application/json", openapiJSON, openapiTag)
 }
 
-// serveDocs serves GET /docs, a page that renders /openapi.json with
-// Redoc, loaded from a CDN.
-func serveDocs(w http.ResponseWriter, r *http.Request) error {
-	return serveStatic(w, r, "text/html; charset=utf-8", docsHTML, docsTag)
+// serveDocs serves GET /docs, openapi.json rendered as a self-contained
+// HTML page (renderDocs).
+func (s *Server) serveDocs(w http.ResponseWriter, r *http.Request) error {
+	w.Header().Add("Link", apiCatalogLink)
+	return serveStatic(w, r, "text/html; charset=utf-8", s.docs, s.docsTag)
 }
 
 // serveStatic serves an embedded file with a strong ETag, revalidated on

@@ -79,8 +79,12 @@ type Server struct {
 	limiter, orderLimiter   *ratelimit.Limiter
 	versions                *versioning.Versioner
 
-	mux     *http.ServeMux
-	handler http.Handler
+	mux        *http.ServeMux
+	handler    http.Handler
+	docs       []byte // the /docs page
+	docsTag    string
+	catalog    []byte // the API catalog, RFC 9727
+	catalogTag string
 
 	hooks hooks
 }
@@ -207,11 +211,12 @@ func NewServer(ctx context.Context, cfg Config) (*Server, error) {
 	}); err != nil {
 		return nil, err
 	}
+	versions := []versioning.Version{
+		{Name: "1", Deprecated: v1Deprecated, Sunset: v1Sunset, Successor: "2", Doc: "/docs"},
+		{Name: "2"},
+	}
 	if s.versions, err = versioning.New(versioning.Config{
-		Versions: []versioning.Version{
-			{Name: "1", Deprecated: v1Deprecated, Sunset: v1Sunset, Successor: "2", Doc: "/docs"},
-			{Name: "2"},
-		},
+		Versions:     versions,
 		Sources:      []versioning.Source{versioning.SourcePath},
 		PathTemplate: "/api/v{version}",
 		PathMode:     versioning.RewritePath,
@@ -232,6 +237,14 @@ func NewServer(ctx context.Context, cfg Config) (*Server, error) {
 	if s.store, err = OpenStore(ctx, cfg.DB); err != nil {
 		return nil, err
 	}
+	if s.docs, err = renderDocs(openapiJSON); err != nil {
+		return nil, err
+	}
+	s.docsTag = etag.Of(s.docs)
+	if s.catalog, err = apiCatalog(versions); err != nil {
+		return nil, err
+	}
+	s.catalogTag = etag.Of(s.catalog)
 	s.mux = http.NewServeMux()
 	for _, rt := range s.routes() {
 		s.mux.Handle(rt.pattern, rt.handler)
@@ -310,7 +323,8 @@ func (s *Server) routes() []route {
 	return []route{
 		{"GET /healthz", h(s.healthz)},
 		{"GET /openapi.json", h(serveOpenAPI)},
-		{"GET /docs", h(serveDocs)},
+		{"GET /docs", h(s.serveDocs)},
+		{"GET " + apiCatalogPath, h(s.serveAPICatalog)},
 
 		{"GET /api/v2/items", h(s.listItems)},
 		{"POST /api/v2/items", h(s.createItem)},

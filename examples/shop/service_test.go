@@ -261,7 +261,7 @@ func TestHealthzAndDocs(t *testing.T) {
 
 	d := s.do("GET", "/docs", "")
 	wantStatus(t, "docs", d, 200)
-	if !strings.HasPrefix(d.header.Get("Content-Type"), "text/html") || !strings.Contains(string(d.body), `spec-url="/openapi.json"`) {
+	if !strings.HasPrefix(d.header.Get("Content-Type"), "text/html") || !strings.Contains(string(d.body), `<a href="/openapi.json">`) {
 		t.Errorf("docs: %q %s", d.header.Get("Content-Type"), d.body)
 	}
 }
