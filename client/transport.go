@@ -173,6 +173,9 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			send = send.WithContext(actx)
 		}
 		resp, err := t.base().RoundTrip(send)
+		if resp == nil && err == nil {
+			err = errors.New("client: the base transport returned neither a response nor an error")
+		}
 		now := time.Now()
 		if resp != nil {
 			err = nil
@@ -303,9 +306,6 @@ func NewKey() string {
 // response is final.
 func (t *Transport) classify(resp *http.Response, err error) Reason {
 	if resp == nil {
-		if err == nil {
-			err = errors.New("client: the base transport returned neither a response nor an error")
-		}
 		return ReasonConnection
 	}
 	switch resp.StatusCode {
