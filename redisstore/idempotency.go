@@ -136,6 +136,13 @@ func (s *IdempotencyStore) Acquire(ctx context.Context, k idempotency.Key, finge
 	if err != nil {
 		return idempotency.Record{}, false, fmt.Errorf("redisstore: acquire: %w", err)
 	}
+	return acquireReply(v)
+}
+
+// acquireReply decodes the reply of acquireScript: whether the lease was
+// taken, the record's fingerprint, token and lease expiry, and its
+// response when it has one. Any other shape is errReply.
+func acquireReply(v []any) (idempotency.Record, bool, error) {
 	if len(v) < 4 {
 		return idempotency.Record{}, false, errReply
 	}
@@ -221,6 +228,12 @@ func (s *IdempotencyStore) Get(ctx context.Context, k idempotency.Key) (idempote
 	if err != nil {
 		return idempotency.Record{}, false, fmt.Errorf("redisstore: get: %w", err)
 	}
+	return getReply(v)
+}
+
+// getReply decodes the reply of HMGET f t l r: no record when the token
+// is absent, else the record and its response when it has one.
+func getReply(v []any) (idempotency.Record, bool, error) {
 	if len(v) != 4 || v[1] == nil {
 		return idempotency.Record{}, false, nil
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"sync"
@@ -214,11 +215,27 @@ func (s *RateLimitStore) Take(ctx context.Context, key string, policies []rateli
 	if err != nil {
 		return false, fmt.Errorf("redisstore: rate limit script: %w", err)
 	}
-	if len(out) != 1+4*len(policies) {
+	return decisions(out, res[:len(policies)])
+}
+
+// decisions decodes the reply of rateLimitScript into res, one result per
+// policy: the overall verdict, then for each policy whether it allowed
+// the request, the remaining quota and the reset and retry-after times
+// in microseconds (a negative retry-after: never). A reply of any other
+// length is an error.
+func decisions(out []int64, res []ratelimit.Result) (bool, error) {
+	if len(out) != 1+4*len(res) {
 		return false, errors.New("redisstore: rate limit script: unexpected reply of " + strconv.Itoa(len(out)) + " values")
 	}
-	for i := range policies {
+	all := true
+	for i := range res {
 		o := out[1+4*i:]
+		// Durations beyond what time.Duration holds in microseconds, or a
+		// negative quota, are no reply of this script.
+		const maxMicros = math.MaxInt64 / int64(time.Microsecond)
+		if o[0]&^1 != 0 || o[1] < 0 || o[2] < 0 || o[2] > maxMicros || o[3] > maxMicros {
+			return false, errors.New("redisstore: rate limit script: unexpected reply values")
+		}
 		res[i] = ratelimit.Result{
 			Allowed:    o[0] == 1,
 			Remaining:  o[1],
@@ -228,6 +245,10 @@ func (s *RateLimitStore) Take(ctx context.Context, key string, policies []rateli
 		if o[3] < 0 {
 			res[i].RetryAfter = -1
 		}
+		all = all && res[i].Allowed
+	}
+	if out[0]&^1 != 0 || out[0] == 1 && !all {
+		return false, errors.New("redisstore: rate limit script: unexpected reply values")
 	}
 	return out[0] == 1, nil
 }
