@@ -94,7 +94,7 @@ func FuzzRecordReplies(f *testing.F) {
 				t.Fatal("a record with a token decoded as absent")
 			}
 		case 2: // a reply of the wrong types
-			rec, ok, err = acquireReply([]any{acquired, []byte(fp), int64(len(tok)), nil})
+			rec, _, err = acquireReply([]any{acquired, []byte(fp), int64(len(tok)), nil})
 			if err == nil {
 				t.Fatalf("a reply of the wrong types decoded as %+v", rec)
 			}

@@ -21,7 +21,7 @@ if [ $# -lt 1 ]; then
 fi
 fuzztime=$1
 only=${2:-}
-modules=(. ./examples ./redisstore ./sqlstore ./bench)
+modules=(. ./examples ./otel ./redisstore ./sqlstore ./bench)
 
 total=0
 for m in "${modules[@]}"; do
