@@ -37,6 +37,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -131,7 +132,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(lh, slog.LevelWarn),
 	}
-	printBanner(stdout, "http://"+ln.Addr().String(), o)
+	// The curl lines work on a fresh item of their own, so that they hold
+	// whatever the database kept from earlier runs.
+	demo, err := srv.store.CreateItem(ctx, "demo mug", Price{Amount: 1200, Currency: "USD"})
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("create the demo item: %w", err)
+	}
+	printBanner(stdout, "http://"+ln.Addr().String(), o, demo)
 	logger.Info("listening", "addr", ln.Addr().String(), "db", o.db, "redis", o.redis != "",
 		"rate", o.rate.Limit, "rate_window", o.rate.Window, "order_rate", o.orderRate.Limit, "order_rate_window", o.orderRate.Window)
 
@@ -159,25 +167,34 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 }
 
 // printBanner tells the person who started the service where it is and
-// what to try.
-func printBanner(w io.Writer, base string, o options) {
+// what to try. The lines that read, change and order an item use demo,
+// an item made for them at this start, with its current ETag, and an
+// Idempotency-Key of its own, so they answer as shown on every start.
+func printBanner(w io.Writer, base string, o options, demo Item) {
 	fmt.Fprintf(w, "shop listening on %s  (API docs: %s/docs)\n", base, base)
 	fmt.Fprintf(w, "database %s; rate limits and idempotency records %s\n\n", o.db,
 		map[bool]string{true: "in Redis at " + o.redis, false: "in memory"}[o.redis != ""])
 	fmt.Fprintf(w, "Try:\n")
-	lines := []string{
-		"curl -i %s/healthz",
-		`curl -i -X POST %s/api/v2/items -H 'Content-Type: application/json' -d '{"name":"mug","price":{"amount":1200,"currency":"USD"}}'`,
-		"curl -i '%s/api/v2/items?limit=10&sort=-price'",
-		"curl -i %s/api/v2/items/1",
-		`curl -i %s/api/v2/items/1 -H 'If-None-Match: "1.1"'`,
-		`curl -i -X PATCH %s/api/v2/items/1 -H 'Content-Type: application/merge-patch+json' -H 'If-Match: "1.1"' -d '{"price":{"amount":1500}}'`,
-		`curl -i -X POST %s/api/v2/orders -H 'Content-Type: application/json' -H 'Idempotency-Key: order-0001' -d '{"item_id":1,"quantity":2}'`,
-		"curl -i %s/api/v2/orders",
-		"curl -i %s/api/v1/items/1",
-	}
-	for _, l := range lines {
-		fmt.Fprintf(w, "  "+l+"\n", base)
+	for _, l := range bannerLines(base, demo) {
+		fmt.Fprintf(w, "  %s\n", l)
 	}
 	fmt.Fprintln(w)
+}
+
+// bannerLines returns the curl lines printBanner shows.
+func bannerLines(base string, demo Item) []string {
+	id := strconv.FormatInt(demo.ID, 10)
+	tag := itemTag(demo)
+	item := base + "/api/v2/items/" + id
+	return []string{
+		"curl -i " + base + "/healthz",
+		`curl -i -X POST ` + base + `/api/v2/items -H 'Content-Type: application/json' -d '{"name":"mug","price":{"amount":1200,"currency":"USD"}}'`,
+		"curl -i '" + base + "/api/v2/items?limit=10&sort=-price'",
+		"curl -i " + item,
+		"curl -i " + item + ` -H 'If-None-Match: ` + tag + `'`,
+		`curl -i -X PATCH ` + item + ` -H 'Content-Type: application/merge-patch+json' -H 'If-Match: ` + tag + `' -d '{"price":{"amount":1500}}'`,
+		`curl -i -X POST ` + base + `/api/v2/orders -H 'Content-Type: application/json' -H 'Idempotency-Key: demo-order-` + id + `' -d '{"item_id":` + id + `,"quantity":2}'`,
+		"curl -i " + base + "/api/v2/orders",
+		"curl -i " + base + "/api/v1/items/" + id,
+	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"path/filepath"
@@ -140,12 +141,16 @@ func TestRunDrainsOnShutdown(t *testing.T) {
 	time.Sleep(100 * time.Millisecond)
 	io.WriteString(pw, `"price":{"amount":1,"currency":"USD"}}`)
 	pw.Close()
+	var inFlightID int64
 	select {
 	case res := <-resc:
+		var created Item
+		json.NewDecoder(res.Body).Decode(&created)
 		res.Body.Close()
 		if res.StatusCode != http.StatusCreated {
 			t.Errorf("in-flight request: %d, want 201", res.StatusCode)
 		}
+		inFlightID = created.ID
 	case err := <-errc:
 		t.Fatalf("in-flight request failed: %v", err)
 	}
@@ -167,7 +172,7 @@ func TestRunDrainsOnShutdown(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if it, err := s.GetItem(context.Background(), 1); err != nil || it.Name != "in flight" {
+	if it, err := s.GetItem(context.Background(), inFlightID); err != nil || it.Name != "in flight" {
 		t.Errorf("item after restart: %+v, %v", it, err)
 	}
 }
