@@ -1,7 +1,6 @@
 package versioning
 
 import (
-	"context"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -67,40 +66,19 @@ func TestObserver(t *testing.T) {
 	}
 }
 
+// deprecatedRequest is a request of a deprecated version.
+func deprecatedRequest(tb testing.TB, obs observe.Observer) (http.Handler, *http.Request) {
+	v := mustNew(tb, Config{Versions: []Version{{Name: "1", Deprecated: time.Unix(1, 0)}, {Name: "2"}}, Observer: obs})
+	h := v.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	r := httptest.NewRequest("GET", "/items", nil)
+	r.Header.Set("Api-Version", "1")
+	return h, r
+}
+
 // TestObserverAllocs checks that observing adds no allocation to a
 // request of a deprecated version.
 func TestObserverAllocs(t *testing.T) {
-	allocs := func(obs observe.Observer) float64 {
-		v := mustNew(t, Config{Versions: []Version{{Name: "1", Deprecated: time.Unix(1, 0)}, {Name: "2"}}, Observer: obs})
-		h := v.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
-		r := httptest.NewRequest("GET", "/items", nil)
-		r.Header.Set("Api-Version", "1")
-		w := httptest.NewRecorder()
-		return testing.AllocsPerRun(100, func() { clear(w.Header()); h.ServeHTTP(w, r) })
-	}
-	n := 0
-	none, counted := allocs(nil), allocs(observe.Func(func(context.Context, observe.Event) { n++ }))
-	if none != counted || n == 0 {
-		t.Errorf("deprecated version: %v allocations without an observer, %v with one that saw %d events; want equal", none, counted, n)
-	}
+	observetest.SameAllocs(t, "deprecated version", deprecatedRequest)
 }
 
-func BenchmarkObserver(b *testing.B) {
-	for _, bc := range []struct {
-		name string
-		obs  observe.Observer
-	}{{"none", nil}, {"counter", observe.Func(func(context.Context, observe.Event) {})}} {
-		b.Run(bc.name, func(b *testing.B) {
-			v := mustNew(b, Config{Versions: []Version{{Name: "1", Deprecated: time.Unix(1, 0)}, {Name: "2"}}, Observer: bc.obs})
-			h := v.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
-			r := httptest.NewRequest("GET", "/items", nil)
-			r.Header.Set("Api-Version", "1")
-			w := httptest.NewRecorder()
-			b.ReportAllocs()
-			for b.Loop() {
-				clear(w.Header())
-				h.ServeHTTP(w, r)
-			}
-		})
-	}
-}
+func BenchmarkObserver(b *testing.B) { observetest.Benchmark(b, deprecatedRequest) }
