@@ -10,8 +10,9 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"net/http"
-	"strings"
+	"net/url"
 	"sync"
 	"time"
 
@@ -33,7 +34,9 @@ import (
 // Idempotency-Key, which the transport reuses on every retry. A request
 // body is replayed through Request.GetBody (which http.NewRequest sets for
 // the usual body types); a request whose body cannot be replayed is sent
-// once.
+// once. A failure that trying again cannot mend (a certificate that does
+// not verify, a host name that does not exist, a URL that is not http or
+// https) is returned at once.
 //
 // Before a retry the transport waits the larger of Retry-After and the
 // t of every quota the RateLimit field reports spent (r=0), never less,
@@ -135,6 +138,10 @@ const hdrKey = "Idempotency-Key"
 // RoundTrip sends req, retrying and waiting as the Transport's doc says.
 // It does not modify req: headers it adds go on a copy.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.URL == nil {
+		closeBody(req, 1)
+		return nil, errors.New("client: the request has no URL")
+	}
 	ctx := req.Context()
 	out := req
 	needKey := t.cfg.IdempotencyKeys && (req.Method == http.MethodPost || req.Method == http.MethodPatch) &&
@@ -205,7 +212,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			}
 			return nil, err
 		}
-		if !retryable || attempt >= attempts || isPermanent(err) {
+		if !retryable || attempt >= attempts || isPermanent(out, err) {
 			if resp != nil {
 				attachCancel(resp, cancel)
 				return resp, nil
@@ -346,21 +353,42 @@ func inProgress(resp *http.Response) bool {
 	return e.Code == "idempotency_in_progress"
 }
 
-// isPermanent reports whether err will not go away by trying again.
-func isPermanent(err error) bool {
+// isPermanent reports whether the failure err of an attempt to send req
+// will not go away by trying again: a URL no attempt can reach (not http
+// or https, or without a host), a certificate that does not verify, a
+// server that does not speak TLS or HTTP as the URL says, a host name
+// that does not exist, an address that is not one.
+func isPermanent(req *http.Request, err error) bool {
 	if err == nil {
 		return false
 	}
-	var cv *tls.CertificateVerificationError
-	var ua x509.UnknownAuthorityError
-	var hn x509.HostnameError
-	var ci x509.CertificateInvalidError
-	switch {
-	case errors.As(err, &cv), errors.As(err, &ua), errors.As(err, &hn), errors.As(err, &ci):
+	if u := req.URL; u.Host == "" || u.Scheme != "http" && u.Scheme != "https" {
 		return true
 	}
-	s := err.Error()
-	return strings.Contains(s, "unsupported protocol scheme") || strings.Contains(s, "no Host in request URL")
+	var (
+		verify    *tls.CertificateVerificationError
+		record    tls.RecordHeaderError
+		authority x509.UnknownAuthorityError
+		hostname  x509.HostnameError
+		invalid   x509.CertificateInvalidError
+		roots     x509.SystemRootsError
+		algorithm x509.InsecureAlgorithmError
+		dns       *net.DNSError
+		addr      *net.AddrError
+		network   net.UnknownNetworkError
+		host      url.InvalidHostError
+	)
+	switch {
+	case errors.Is(err, http.ErrSchemeMismatch),
+		errors.As(err, &verify), errors.As(err, &record),
+		errors.As(err, &authority), errors.As(err, &hostname), errors.As(err, &invalid),
+		errors.As(err, &roots), errors.As(err, &algorithm),
+		errors.As(err, &addr), errors.As(err, &network), errors.As(err, &host):
+		return true
+	case errors.As(err, &dns):
+		return dns.IsNotFound
+	}
+	return false
 }
 
 // announcedWait returns the larger of resp's Retry-After and the t of the
