@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 )
 
 // memTransport answers every request with a fixed 200 in memory.
@@ -47,7 +46,6 @@ func BenchmarkPace(b *testing.B) {
 	req, _ := http.NewRequest("GET", "http://api.example.com/", nil)
 	tr.getOrCreate(k)
 	ctx := req.Context()
-	_ = time.Now
 	b.ReportAllocs()
 	for b.Loop() {
 		if err := tr.pace(ctx, k, req, 1); err != nil {
