@@ -262,7 +262,12 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 // withHeaders returns a copy of req with Config.Header and, when
 // needKey, a new Idempotency-Key.
 func (t *Transport) withHeaders(req *http.Request, needKey bool) *http.Request {
-	r := shallowCopy(req)
+	// One allocation for the copy and the key's value slice.
+	c := &struct {
+		r   http.Request
+		key [1]string
+	}{r: *req}
+	r := &c.r
 	h := make(http.Header, len(req.Header)+len(t.cfg.Header)+1)
 	for k, v := range req.Header {
 		h[k] = v
@@ -273,7 +278,8 @@ func (t *Transport) withHeaders(req *http.Request, needKey bool) *http.Request {
 		}
 	}
 	if needKey {
-		h[hdrKey] = []string{NewKey()}
+		c.key[0] = NewKey()
+		h[hdrKey] = c.key[:]
 	}
 	r.Header = h
 	return r
@@ -525,17 +531,18 @@ func (t *Transport) buffer(resp *http.Response, cancel context.CancelFunc) error
 	var err error
 	complete := false
 	if cl := resp.ContentLength; cl >= 0 && cl <= limit {
-		b = make([]byte, cl)
+		// One byte more than announced, read into the same allocation,
+		// tells a complete body from a longer one.
+		b = make([]byte, cl, cl+1)
 		_, err = io.ReadFull(resp.Body, b)
 		if err == nil {
-			var one [1]byte
 			var n int
-			n, err = resp.Body.Read(one[:])
+			n, err = resp.Body.Read(b[cl : cl+1])
 			switch {
 			case n == 0 && err == io.EOF:
 				err, complete = nil, true
 			case n > 0:
-				b = append(b, one[0])
+				b = b[:cl+1]
 				err = nil
 			}
 		}
