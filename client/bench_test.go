@@ -94,3 +94,10 @@ func TestTransportAllocs(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkNewKey(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = NewKey()
+	}
+}

@@ -24,8 +24,8 @@ import (
 	"github.com/restwell/restwell/client"
 )
 
-// Run the long form, 3,000 orders in each run (the paced one takes two
-// minutes), from the repository root with
+// Run the long form, 3,000 orders in each run (about four minutes in all,
+// three of them in the paced run), from the repository root with
 //
 //	go test -race -run TestClientExactlyOnce ./examples/shop -long -timeout 30m
 var long = flag.Bool("long", false, "place 3,000 orders instead of 300 in TestClientExactlyOnce")
