@@ -57,17 +57,6 @@ func TestIsPermanent(t *testing.T) {
 	}
 }
 
-// countingBase counts the attempts that reach the base transport.
-type countingBase struct {
-	rt http.RoundTripper
-	n  atomic.Int32
-}
-
-func (c *countingBase) RoundTrip(r *http.Request) (*http.Response, error) {
-	c.n.Add(1)
-	return c.rt.RoundTrip(r)
-}
-
 // TestPermanentFailuresNotRetried sends requests that no retry can mend:
 // each is attempted once and its error returned.
 func TestPermanentFailuresNotRetried(t *testing.T) {
@@ -87,9 +76,13 @@ func TestPermanentFailuresNotRetried(t *testing.T) {
 		{"not http", "ftp://" + plain.Listener.Addr().String(), "unsupported protocol scheme"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			base := &countingBase{rt: &http.Transport{}}
+			var attempts atomic.Int32
+			hc := &http.Transport{}
 			cfg := fastConfig()
-			cfg.Base = base
+			cfg.Base = baseFunc(func(r *http.Request) (*http.Response, error) {
+				attempts.Add(1)
+				return hc.RoundTrip(r)
+			})
 			tr, _ := NewTransport(cfg)
 			req, _ := http.NewRequest("GET", tt.url, nil)
 			resp, err := tr.RoundTrip(req)
@@ -100,7 +93,7 @@ func TestPermanentFailuresNotRetried(t *testing.T) {
 			if !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("error %q, want it to mention %q", err, tt.want)
 			}
-			if n := base.n.Load(); n != 1 {
+			if n := attempts.Load(); n != 1 {
 				t.Errorf("%d attempts, want 1", n)
 			}
 		})
