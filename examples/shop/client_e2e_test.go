@@ -210,7 +210,7 @@ func announced(h http.Header, now time.Time) time.Duration {
 // and a goroutine between the two may be descheduled for a while on a
 // loaded machine. It is small against the 1s the shortest Retry-After
 // announces.
-const inFlight = 100 * time.Millisecond
+const inFlight = 250 * time.Millisecond
 
 // pacingReport is what checkPacing found in the attempts.
 type pacingReport struct {
@@ -491,8 +491,9 @@ func TestCheckPacing(t *testing.T) {
 		{"retried during the wait", []attempt{refused("a", "k1", 0, 10), ok("a", "k1", 500, 510)}, 1, 0, 1},
 		{"in flight when the first arrived", []attempt{refused("a", "k1", 0, 10), refused("a", "k2", 5, 15)}, 2, 0, 0},
 		{"just after the first arrived", []attempt{refused("a", "k1", 0, 10), refused("a", "k2", 50, 60)}, 2, 1, 0},
-		{"sent into the wait", []attempt{refused("a", "k1", 0, 10), refused("a", "k2", 300, 310)}, 2, 0, 1},
-		{"another origin's wait", []attempt{refused("a", "k1", 0, 10), refused("b", "k2", 300, 310)}, 2, 0, 0},
+		{"sent into the wait", []attempt{refused("a", "k1", 0, 10), refused("a", "k2", 500, 510)}, 2, 0, 1},
+		{"sent after the wait", []attempt{refused("a", "k1", 0, 10), refused("a", "k2", 1010, 1020)}, 2, 0, 0},
+		{"another origin's wait", []attempt{refused("a", "k1", 0, 10), refused("b", "k2", 500, 510)}, 2, 0, 0},
 	} {
 		rep := checkPacing(tt.attempts)
 		if rep.refusals != tt.wantRefusals || rep.inFlight != tt.wantInFlight || len(rep.violations) != tt.want {
