@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 )
 
 // memTransport answers every request with a fixed 200 in memory.
@@ -47,11 +46,58 @@ func BenchmarkPace(b *testing.B) {
 	req, _ := http.NewRequest("GET", "http://api.example.com/", nil)
 	tr.getOrCreate(k)
 	ctx := req.Context()
-	_ = time.Now
 	b.ReportAllocs()
 	for b.Loop() {
 		if err := tr.pace(ctx, k, req, 1); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkBasePOST and BenchmarkTransportPOSTKeyed compare a POST through
+// the base with one to which the transport adds an Idempotency-Key.
+func BenchmarkBasePOST(b *testing.B) { benchCall(b, memTransport{}, "POST") }
+
+func BenchmarkTransportPOSTKeyed(b *testing.B) {
+	tr, _ := NewTransport(Config{Base: memTransport{}, IdempotencyKeys: true})
+	benchCall(b, tr, "POST")
+}
+
+// TestTransportAllocs: a successful GET through the transport allocates
+// at most 4 times more than through its base.
+func TestTransportAllocs(t *testing.T) {
+	call := func(rt http.RoundTripper) float64 {
+		req, _ := http.NewRequest("GET", "http://api.example.com/items", nil)
+		return testing.AllocsPerRun(200, func() {
+			resp, err := rt.RoundTrip(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		})
+	}
+	base := call(memTransport{})
+	for _, tt := range []struct {
+		name string
+		cfg  Config
+	}{
+		{"buffered", Config{}},
+		{"not buffered", Config{MaxBufferedBody: -1}},
+		{"with a caller's limit", Config{Limit: 1e12, Burst: 1 << 30}},
+	} {
+		cfg := tt.cfg
+		cfg.Base = memTransport{}
+		tr, _ := NewTransport(cfg)
+		if got := call(tr); got > base+4 {
+			t.Errorf("%s: %.0f allocations per call, base %.0f; want at most 4 more", tt.name, got, base)
+		}
+	}
+}
+
+func BenchmarkNewKey(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = NewKey()
 	}
 }

@@ -82,3 +82,81 @@ func TestDecodeErrorOtherBodies(t *testing.T) {
 		t.Errorf("200: %v, want nil", err)
 	}
 }
+
+func TestDecodeProblemFields(t *testing.T) {
+	for _, tt := range []struct {
+		name, ct, body       string
+		wantCode, wantMsg    string
+		wantFields           []apierrors.FieldError
+		wantRequestID, reqID string
+	}{
+		{"every kind of field", "application/problem+json",
+			`{"type":"https://x/p","title":"Bad","status":400,"errors":[{"detail":"d1","pointer":"#/price/amount"},{"detail":"d2","parameter":"limit"},{"detail":"d3","header":"If-Match"},{"detail":"d4"},{"detail":"d5","pointer":"/plain"},{"detail":"d6","pointer":"#%zz"}]}`,
+			"bad_request", "Bad", []apierrors.FieldError{
+				apierrors.BodyField("/price/amount", "d1"), apierrors.QueryParam("limit", "d2"), apierrors.HeaderField("If-Match", "d3"),
+				apierrors.BodyField("", "d4"), apierrors.BodyField("/plain", "d5"), apierrors.BodyField("%zz", "d6")}, "", ""},
+		{"code and detail", "application/problem+json", `{"code":"out_of_stock","detail":"none left","request_id":"r-9"}`,
+			"out_of_stock", "none left", nil, "r-9", "ignored"},
+		{"not a problem", "application/problem+json", `{"other":1}`, "bad_request", `{"other":1}`, nil, "h-1", "h-1"},
+		{"envelope without a code", "application/json", `{"error":{"message":"m"}}`, "bad_request", `{"error":{"message":"m"}}`, nil, "", ""},
+		{"envelope with odd details", "application/json", `{"error":{"code":"c","message":"m","details":{"":["whole body"],"a.b":["x","y"]}}}`,
+			"c", "m", []apierrors.FieldError{apierrors.BodyField("", "whole body"), apierrors.BodyField("/a/b", "x"), apierrors.BodyField("/a/b", "y")}, "", ""},
+	} {
+		rec := httptest.NewRecorder()
+		rec.Header().Set("Content-Type", tt.ct)
+		if tt.reqID != "" {
+			rec.Header().Set("X-Request-ID", tt.reqID)
+		}
+		rec.WriteHeader(400)
+		rec.WriteString(tt.body)
+		err := DecodeError(rec.Result())
+		var got *apierrors.Error
+		if !errors.As(err, &got) {
+			t.Fatalf("%s: no *errors.Error", tt.name)
+		}
+		if got.Code != tt.wantCode || got.Message != tt.wantMsg || RequestID(err) != tt.wantRequestID {
+			t.Errorf("%s: got %q %q request id %q, want %q %q %q", tt.name, got.Code, got.Message, RequestID(err), tt.wantCode, tt.wantMsg, tt.wantRequestID)
+		}
+		if len(got.Fields) != len(tt.wantFields) {
+			t.Errorf("%s: fields %+v, want %+v", tt.name, got.Fields, tt.wantFields)
+			continue
+		}
+		for i := range tt.wantFields {
+			if got.Fields[i] != tt.wantFields[i] {
+				t.Errorf("%s: field %d %+v, want %+v", tt.name, i, got.Fields[i], tt.wantFields[i])
+			}
+		}
+	}
+	if err := DecodeError(nil); err != nil {
+		t.Errorf("DecodeError(nil) = %v", err)
+	}
+}
+
+// FuzzDecodeError decodes arbitrary error bodies: DecodeError never
+// panics and always gives an *errors.Error with the response's status and
+// a code.
+func FuzzDecodeError(f *testing.F) {
+	for _, s := range []struct{ ct, body string }{
+		{"application/json", `{"error":{"code":"c","message":"m","details":{"a.b":["x"]},"request_id":"r"}}`},
+		{"application/problem+json", `{"type":"t","title":"T","status":422,"errors":[{"detail":"d","pointer":"#/a"},{"parameter":"p"}]}`},
+		{"text/html", "<h1>502</h1>"},
+		{"", `{"error":"flat"}`},
+		{"application/json; charset=utf-8", `{"error":{"code":1}}`},
+	} {
+		f.Add(s.ct, s.body, 422)
+	}
+	f.Fuzz(func(t *testing.T, ct, body string, status int) {
+		status = 400 + (status%200+200)%200
+		rec := httptest.NewRecorder()
+		rec.Header().Set("Content-Type", ct)
+		rec.WriteHeader(status)
+		rec.WriteString(body)
+		var got *apierrors.Error
+		if !errors.As(DecodeError(rec.Result()), &got) {
+			t.Fatal("no *errors.Error")
+		}
+		if got.Status != status || got.Code == "" {
+			t.Errorf("status %d code %q, want %d and a code", got.Status, got.Code, status)
+		}
+	})
+}

@@ -60,16 +60,20 @@ func (t *Transport) deprecated(req *http.Request, resp *http.Response) {
 	if version == "" {
 		version = "@" + h.Get("Deprecation")
 	}
-	key := req.URL.Scheme + "://" + req.URL.Host + " " + version
+	key := req.URL.Scheme + "://" + req.URL.Host + " " + logsafe.Clip(version)
 	if _, seen := t.warned.Load(key); seen {
 		return
 	}
 	t.warnMu.Lock()
-	if t.nWarned < maxWarned {
+	_, seen := t.warned.Load(key)
+	if !seen && t.nWarned < maxWarned {
 		t.nWarned++
 		t.warned.Store(key, struct{}{})
 	}
 	t.warnMu.Unlock()
+	if seen {
+		return // another goroutine warned meanwhile
+	}
 	attrs := []slog.Attr{
 		slog.String("origin", logsafe.Clip(req.URL.Scheme+"://"+req.URL.Host)),
 		slog.String("version", logsafe.Clip(d.Version)),

@@ -10,8 +10,9 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"net/http"
-	"strings"
+	"net/url"
 	"sync"
 	"time"
 
@@ -33,7 +34,9 @@ import (
 // Idempotency-Key, which the transport reuses on every retry. A request
 // body is replayed through Request.GetBody (which http.NewRequest sets for
 // the usual body types); a request whose body cannot be replayed is sent
-// once.
+// once. A failure that trying again cannot mend (a certificate that does
+// not verify, a host name that does not exist, a URL that is not http or
+// https) is returned at once.
 //
 // Before a retry the transport waits the larger of Retry-After and the
 // t of every quota the RateLimit field reports spent (r=0), never less,
@@ -135,6 +138,10 @@ const hdrKey = "Idempotency-Key"
 // RoundTrip sends req, retrying and waiting as the Transport's doc says.
 // It does not modify req: headers it adds go on a copy.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.URL == nil {
+		closeBody(req, 1)
+		return nil, errors.New("client: the request has no URL")
+	}
 	ctx := req.Context()
 	out := req
 	needKey := t.cfg.IdempotencyKeys && (req.Method == http.MethodPost || req.Method == http.MethodPatch) &&
@@ -205,7 +212,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			}
 			return nil, err
 		}
-		if !retryable || attempt >= attempts || isPermanent(err) {
+		if !retryable || attempt >= attempts || isPermanent(out, err) {
 			if resp != nil {
 				attachCancel(resp, cancel)
 				return resp, nil
@@ -255,7 +262,12 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 // withHeaders returns a copy of req with Config.Header and, when
 // needKey, a new Idempotency-Key.
 func (t *Transport) withHeaders(req *http.Request, needKey bool) *http.Request {
-	r := shallowCopy(req)
+	// One allocation for the copy and the key's value slice.
+	c := &struct {
+		r   http.Request
+		key [1]string
+	}{r: *req}
+	r := &c.r
 	h := make(http.Header, len(req.Header)+len(t.cfg.Header)+1)
 	for k, v := range req.Header {
 		h[k] = v
@@ -266,7 +278,8 @@ func (t *Transport) withHeaders(req *http.Request, needKey bool) *http.Request {
 		}
 	}
 	if needKey {
-		h[hdrKey] = []string{NewKey()}
+		c.key[0] = NewKey()
+		h[hdrKey] = c.key[:]
 	}
 	r.Header = h
 	return r
@@ -346,21 +359,42 @@ func inProgress(resp *http.Response) bool {
 	return e.Code == "idempotency_in_progress"
 }
 
-// isPermanent reports whether err will not go away by trying again.
-func isPermanent(err error) bool {
+// isPermanent reports whether the failure err of an attempt to send req
+// will not go away by trying again: a URL no attempt can reach (not http
+// or https, or without a host), a certificate that does not verify, a
+// server that does not speak TLS or HTTP as the URL says, a host name
+// that does not exist, an address that is not one.
+func isPermanent(req *http.Request, err error) bool {
 	if err == nil {
 		return false
 	}
-	var cv *tls.CertificateVerificationError
-	var ua x509.UnknownAuthorityError
-	var hn x509.HostnameError
-	var ci x509.CertificateInvalidError
-	switch {
-	case errors.As(err, &cv), errors.As(err, &ua), errors.As(err, &hn), errors.As(err, &ci):
+	if u := req.URL; u.Host == "" || u.Scheme != "http" && u.Scheme != "https" {
 		return true
 	}
-	s := err.Error()
-	return strings.Contains(s, "unsupported protocol scheme") || strings.Contains(s, "no Host in request URL")
+	var (
+		verify    *tls.CertificateVerificationError
+		record    tls.RecordHeaderError
+		authority x509.UnknownAuthorityError
+		hostname  x509.HostnameError
+		invalid   x509.CertificateInvalidError
+		roots     x509.SystemRootsError
+		algorithm x509.InsecureAlgorithmError
+		dns       *net.DNSError
+		addr      *net.AddrError
+		network   net.UnknownNetworkError
+		host      url.InvalidHostError
+	)
+	switch {
+	case errors.Is(err, http.ErrSchemeMismatch),
+		errors.As(err, &verify), errors.As(err, &record),
+		errors.As(err, &authority), errors.As(err, &hostname), errors.As(err, &invalid),
+		errors.As(err, &roots), errors.As(err, &algorithm),
+		errors.As(err, &addr), errors.As(err, &network), errors.As(err, &host):
+		return true
+	case errors.As(err, &dns):
+		return dns.IsNotFound
+	}
+	return false
 }
 
 // announcedWait returns the larger of resp's Retry-After and the t of the
@@ -497,17 +531,18 @@ func (t *Transport) buffer(resp *http.Response, cancel context.CancelFunc) error
 	var err error
 	complete := false
 	if cl := resp.ContentLength; cl >= 0 && cl <= limit {
-		b = make([]byte, cl)
+		// One byte more than announced, read into the same allocation,
+		// tells a complete body from a longer one.
+		b = make([]byte, cl, cl+1)
 		_, err = io.ReadFull(resp.Body, b)
 		if err == nil {
-			var one [1]byte
 			var n int
-			n, err = resp.Body.Read(one[:])
+			n, err = resp.Body.Read(b[cl : cl+1])
 			switch {
 			case n == 0 && err == io.EOF:
 				err, complete = nil, true
 			case n > 0:
-				b = append(b, one[0])
+				b = b[:cl+1]
 				err = nil
 			}
 		}

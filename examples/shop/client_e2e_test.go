@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -23,9 +24,10 @@ import (
 	"github.com/restwell/restwell/client"
 )
 
-// Run the long form, 3,000 orders, with
+// Run the long form, 3,000 orders in each run (about four minutes in all,
+// three of them in the paced run), from the repository root with
 //
-//	go test -race -run TestClientExactlyOnce ./examples/shop -long
+//	go test -race -run TestClientExactlyOnce ./examples/shop -long -timeout 30m
 var long = flag.Bool("long", false, "place 3,000 orders instead of 300 in TestClientExactlyOnce")
 
 // e2eCaller is who the end-to-end test calls as: the one place to change
@@ -141,15 +143,37 @@ func (p *faultProxy) handle(c net.Conn, n int64) {
 }
 
 // recorder is the base transport under the client: it keeps every
-// complete 201 body per Idempotency-Key.
+// complete 201 body per Idempotency-Key, and every attempt's origin, key,
+// times and status, as the client's requests leave and its answers come
+// back.
 type recorder struct {
-	base   http.RoundTripper
-	mu     sync.Mutex
-	bodies map[string][][]byte
+	base     http.RoundTripper
+	mu       sync.Mutex
+	bodies   map[string][][]byte
+	attempts []attempt
+}
+
+// attempt is one request the client sent: when it left, when its answer's
+// header arrived (or the attempt failed), the status (0 without an
+// answer) and the wait a refusal announced.
+type attempt struct {
+	host, key string
+	sent, got time.Time
+	status    int
+	announced time.Duration
 }
 
 func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	a := attempt{host: req.URL.Host, key: req.Header.Get("Idempotency-Key"), sent: time.Now()}
 	resp, err := r.base.RoundTrip(req)
+	a.got = time.Now()
+	if resp != nil {
+		a.status = resp.StatusCode
+		a.announced = announced(resp.Header, a.got)
+	}
+	r.mu.Lock()
+	r.attempts = append(r.attempts, a)
+	r.mu.Unlock()
 	if err != nil || resp.StatusCode != http.StatusCreated {
 		return resp, err
 	}
@@ -159,15 +183,96 @@ func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	r.mu.Lock()
-	k := req.Header.Get("Idempotency-Key")
-	r.bodies[k] = append(r.bodies[k], b)
+	r.bodies[a.key] = append(r.bodies[a.key], b)
 	r.mu.Unlock()
 	resp.Body = io.NopCloser(bytes.NewReader(b))
 	return resp, nil
 }
 
+// announced is the wait an answer asks for: the larger of Retry-After
+// and the t of each quota its RateLimit field reports spent.
+func announced(h http.Header, now time.Time) time.Duration {
+	var w time.Duration
+	if v := h.Get("Retry-After"); v != "" {
+		w, _ = client.ParseRetryAfter(v, now)
+	}
+	for _, q := range client.ParseRateLimit(h["Ratelimit"]) {
+		if q.Remaining == 0 {
+			w = max(w, q.Reset)
+		}
+	}
+	return w
+}
+
+// inFlight is how long after a refusal arrived a request to the same
+// origin may still leave without knowing of it: the client checks its
+// pacing state before the attempt and learns of the refusal after it,
+// and a goroutine between the two may be descheduled for a while on a
+// loaded machine. It is small against the 1s the shortest Retry-After
+// announces.
+const inFlight = 250 * time.Millisecond
+
+// pacingReport is what checkPacing found in the attempts.
+type pacingReport struct {
+	refusals   int // 429 answers
+	inFlight   int // of which sent before the client knew of an earlier wait
+	violations []string
+}
+
+// checkPacing checks that no request is refused more than once per wait
+// the server announced: a logical order refused is not sent again before
+// the wait its refusal announced has passed, and no request to the same
+// origin that left during a wait announced there (after the refusal had
+// arrived, plus inFlight) is refused.
+func checkPacing(attempts []attempt) pacingReport {
+	var rep pacingReport
+	byKey := map[string][]attempt{}
+	byHost := map[string][]attempt{}
+	for _, a := range attempts {
+		byKey[a.key] = append(byKey[a.key], a)
+		if a.status == http.StatusTooManyRequests {
+			byHost[a.host] = append(byHost[a.host], a)
+		}
+	}
+	for key, as := range byKey {
+		sort.Slice(as, func(i, j int) bool { return as[i].sent.Before(as[j].sent) })
+		for i := 1; i < len(as); i++ {
+			prev := as[i-1]
+			if prev.status == http.StatusTooManyRequests && as[i].sent.Before(prev.got.Add(prev.announced)) {
+				rep.violations = append(rep.violations, fmt.Sprintf("key %s: sent again %s after a refusal that announced %s",
+					key, as[i].sent.Sub(prev.got), prev.announced))
+			}
+		}
+	}
+	for host, refused := range byHost {
+		rep.refusals += len(refused)
+		sort.Slice(refused, func(i, j int) bool { return refused[i].sent.Before(refused[j].sent) })
+		for i, a := range refused {
+			late := false
+			for _, w := range refused[:i] {
+				switch {
+				case a.sent.Before(w.got):
+					// sent before the earlier refusal arrived
+				case a.sent.Before(w.got.Add(inFlight)):
+					late = true
+				case a.sent.Before(w.got.Add(w.announced)):
+					rep.violations = append(rep.violations, fmt.Sprintf("%s: a request sent %s into a wait of %s was refused",
+						host, a.sent.Sub(w.got), w.announced))
+				}
+			}
+			if late {
+				rep.inFlight++
+			}
+		}
+	}
+	return rep
+}
+
 // TestClientExactlyOnce places orders through client, over two replicas
-// behind fault-injecting proxies: every order is made exactly once.
+// behind fault-injecting proxies: every order is made exactly once. The
+// first run injects network faults, the second also panics in 5% of the
+// order handlers before the commit, and the third holds orders to a rate
+// low enough that the client must pace itself by what the shop announces.
 func TestClientExactlyOnce(t *testing.T) {
 	orders := 300
 	if *long {
@@ -176,9 +281,13 @@ func TestClientExactlyOnce(t *testing.T) {
 	for _, tt := range []struct {
 		name   string
 		panics bool
+		// orderRate, when set, is the shop's -order-rate; the test's
+		// default is too high to be reached.
+		orderRate string
 	}{
-		{"faults", false},
-		{"faults and panics", true},
+		{name: "faults"},
+		{name: "faults and panics", panics: true},
+		{name: "faults and a low order rate", orderRate: "25/s"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			rdb := startRedis(t)
@@ -186,6 +295,12 @@ func TestClientExactlyOnce(t *testing.T) {
 			cfg.DB = filepath.Join(t.TempDir(), "shared.db")
 			cfg.Redis, cfg.RedisPrefix = rdb, "e2e:"
 			cfg.Logger = discardLogger()
+			if tt.orderRate != "" {
+				var err error
+				if cfg.OrderRate, err = parseRate("orders", tt.orderRate); err != nil {
+					t.Fatal(err)
+				}
+			}
 			a, b := startShop(t, cfg), startShop(t, cfg)
 			var panics atomic.Int64
 			if tt.panics {
@@ -203,7 +318,7 @@ func TestClientExactlyOnce(t *testing.T) {
 
 			// One connection per request, so that every request may meet a fault.
 			rec := &recorder{base: &http.Transport{DisableKeepAlives: true}, bodies: map[string][][]byte{}}
-			var retries, waits atomic.Int64
+			var retries, waits, paced atomic.Int64
 			var waited atomic.Int64
 			ccfg := client.Config{
 				Base:            rec,
@@ -215,7 +330,11 @@ func TestClientExactlyOnce(t *testing.T) {
 				Header:          e2eCaller(),
 				Logger:          slog.New(slog.NewTextHandler(io.Discard, nil)),
 				OnRetry: func(r client.Retry) {
-					retries.Add(1)
+					if r.Reason == client.ReasonPacing {
+						paced.Add(1)
+					} else {
+						retries.Add(1)
+					}
 					if r.Announced > 0 {
 						waits.Add(1)
 					}
@@ -294,10 +413,52 @@ func TestClientExactlyOnce(t *testing.T) {
 			for _, p := range proxies {
 				drops, delays, resets = drops+p.drops.Load(), delays+p.delays.Load(), resets+p.resets.Load()
 			}
-			t.Logf("%d orders: faults injected: %d dropped, %d delayed, %d reset, %d panics; %d retries, %d announced waits, %s waited in all",
-				orders, drops, delays, resets, panics.Load(), retries.Load(), waits.Load(), time.Duration(waited.Load()).Round(time.Millisecond))
+			t.Logf("%d orders: faults injected: %d dropped, %d delayed, %d reset, %d panics; %d retries, %d pacing waits, %d announced waits, %s waited in all",
+				orders, drops, delays, resets, panics.Load(), retries.Load(), paced.Load(), waits.Load(), time.Duration(waited.Load()).Round(time.Millisecond))
 			if drops+resets == 0 {
 				t.Error("no fault was injected")
+			}
+
+			if tt.orderRate != "" {
+				rep := checkPacing(rec.attempts)
+				t.Logf("order rate %s: %d of %d attempts refused with 429 (%d sent within %s of an earlier refusal's arrival)",
+					tt.orderRate, rep.refusals, len(rec.attempts), rep.inFlight, inFlight)
+				for _, v := range rep.violations {
+					t.Errorf("refused more than once per announced wait: %s", v)
+				}
+				if paced.Load() == 0 {
+					t.Error("the client never paced itself: the order rate is not low enough to prove anything")
+				}
+				return
+			}
+
+			// No key stuck: every logical order's key, sent again straight
+			// to a replica, is answered with the replay of its 201.
+			for i, r := range results {
+				if r.status != http.StatusCreated {
+					continue
+				}
+				shop := []*testShop{a, b}[i%2]
+				req := mustOrderRequest(context.Background(), clients[0], itemID)
+				req.URL.Host = shop.ts.Listener.Addr().String()
+				for k, v := range e2eCaller() {
+					req.Header[k] = v
+				}
+				req.Header.Set("Idempotency-Key", r.key)
+				resp, err := shop.client.Do(req)
+				if err != nil {
+					t.Errorf("order %d: re-sending key %s: %v", i, r.key, err)
+					continue
+				}
+				body, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusCreated || resp.Header.Get("Idempotent-Replayed") != "true" || !bytes.Equal(body, rec.bodies[r.key][0]) {
+					t.Errorf("order %d: key %s sent again: %d, Idempotent-Replayed %q, body %s; want the replayed 201 %s",
+						i, r.key, resp.StatusCode, resp.Header.Get("Idempotent-Replayed"), body, rec.bodies[r.key][0])
+				}
+			}
+			if got := a.count("orders"); got != orders {
+				t.Errorf("%d orders in the database after sending every key again, want %d", got, orders)
 			}
 		})
 	}
@@ -309,4 +470,35 @@ func mustOrderRequest(ctx context.Context, c *client.Client, itemID int64) *http
 	req, _ := http.NewRequestWithContext(ctx, "POST", u.String(), bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	return req
+}
+
+// TestCheckPacing shows that checkPacing finds what it looks for.
+func TestCheckPacing(t *testing.T) {
+	t0 := time.Now()
+	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
+	refused := func(host, key string, sent, got int) attempt {
+		return attempt{host: host, key: key, sent: at(sent), got: at(got), status: 429, announced: time.Second}
+	}
+	ok := func(host, key string, sent, got int) attempt {
+		return attempt{host: host, key: key, sent: at(sent), got: at(got), status: 201}
+	}
+	for _, tt := range []struct {
+		name                             string
+		attempts                         []attempt
+		wantRefusals, wantInFlight, want int
+	}{
+		{"retried after the wait", []attempt{refused("a", "k1", 0, 10), ok("a", "k1", 1010, 1020)}, 1, 0, 0},
+		{"retried during the wait", []attempt{refused("a", "k1", 0, 10), ok("a", "k1", 500, 510)}, 1, 0, 1},
+		{"in flight when the first arrived", []attempt{refused("a", "k1", 0, 10), refused("a", "k2", 5, 15)}, 2, 0, 0},
+		{"just after the first arrived", []attempt{refused("a", "k1", 0, 10), refused("a", "k2", 50, 60)}, 2, 1, 0},
+		{"sent into the wait", []attempt{refused("a", "k1", 0, 10), refused("a", "k2", 500, 510)}, 2, 0, 1},
+		{"sent after the wait", []attempt{refused("a", "k1", 0, 10), refused("a", "k2", 1010, 1020)}, 2, 0, 0},
+		{"another origin's wait", []attempt{refused("a", "k1", 0, 10), refused("b", "k2", 500, 510)}, 2, 0, 0},
+	} {
+		rep := checkPacing(tt.attempts)
+		if rep.refusals != tt.wantRefusals || rep.inFlight != tt.wantInFlight || len(rep.violations) != tt.want {
+			t.Errorf("%s: %d refusals, %d in flight, violations %q; want %d, %d, %d",
+				tt.name, rep.refusals, rep.inFlight, rep.violations, tt.wantRefusals, tt.wantInFlight, tt.want)
+		}
+	}
 }
