@@ -24,7 +24,8 @@ import (
 // fingerprint), ErrInProgress (another caller holds k; Config.Wait
 // applies), ErrResponseUnavailable (the record is a tombstone; the
 // tombstone Response is returned too) and ErrUnavailable wrapping the
-// store's error (unless Config.FailOpen, which runs fn unrecorded).
+// store's error (unless Config.StoreFailure is FailOpen, which runs fn
+// unrecorded).
 // Config.Policy does not apply: whatever fn returns is recorded. If fn
 // succeeds but its Response cannot be recorded, Do returns the Response
 // with an error wrapping the store's (ErrLeaseLost if the lease was taken

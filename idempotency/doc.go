@@ -103,7 +103,8 @@
 // will retry, and must find the result.
 //
 // When the store fails, the request gets 503 and the failure is logged;
-// Config.FailOpen runs the handler without protection instead.
+// Config.StoreFailure set to FailOpen runs the handler without protection
+// instead.
 //
 // # The crash window
 //

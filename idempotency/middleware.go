@@ -73,10 +73,11 @@ type Config struct {
 	// replayed. Nil means DefaultReplayHeaders. Set-Cookie, Authorization
 	// and hop-by-hop fields are refused by New.
 	ReplayHeaders []string
-	// FailOpen, when true, runs the handler without idempotency when the
-	// store fails, instead of answering 503 (code
-	// "idempotency_unavailable"). Either way the failure is logged.
-	FailOpen bool
+	// StoreFailure says what happens when Store fails. The zero value is
+	// FailClosed: 503 (code "idempotency_unavailable"). FailOpen runs the
+	// handler without idempotency instead. Either way the failure is
+	// logged.
+	StoreFailure StoreFailure
 	// StoreTimeout bounds each store call, including the completion write,
 	// which is not cancelled when the client goes away. Zero means 5
 	// seconds.
@@ -152,10 +153,12 @@ func New(cfg Config) (*Middleware, error) {
 		store: cfg.Store, methods: cfg.Methods, required: cfg.Required, scope: cfg.Scope,
 		fingerprint: cfg.Fingerprint, maxBody: cfg.MaxBodySize, maxResponse: cfg.MaxResponseSize,
 		retention: cfg.Retention, lease: cfg.Lease, wait: cfg.Wait, policy: cfg.Policy,
-		failOpen: cfg.FailOpen, storeTimeout: cfg.StoreTimeout, errorHandler: cfg.ErrorHandler,
+		failOpen: cfg.StoreFailure == FailOpen, storeTimeout: cfg.StoreTimeout, errorHandler: cfg.ErrorHandler,
 		logger: cfg.Logger, observer: cfg.Observer,
 	}
 	switch {
+	case cfg.StoreFailure > FailOpen:
+		return nil, fmt.Errorf("idempotency: unknown StoreFailure %v", cfg.StoreFailure)
 	case cfg.MaxBodySize < 0:
 		return nil, fmt.Errorf("idempotency: MaxBodySize must not be negative")
 	case cfg.MaxResponseSize < 0:

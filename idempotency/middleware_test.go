@@ -853,7 +853,7 @@ func TestStoreDown(t *testing.T) {
 		t.Fatalf("store failure not logged: %q", logs.String())
 	}
 	logs.Reset()
-	open := newMiddleware(t, idempotency.Config{Store: store, Logger: logger, FailOpen: true}).Handler(h)
+	open := newMiddleware(t, idempotency.Config{Store: store, Logger: logger, StoreFailure: idempotency.FailOpen}).Handler(h)
 	if w := serve(open, req("POST", "/", "k", `{"a":1}`)); w.Code != 201 || !strings.Contains(w.Body.String(), `{\"a\":1}`) {
 		t.Fatalf("fail-open: %d %q", w.Code, w.Body)
 	}
@@ -984,10 +984,30 @@ func TestNewInvalidConfig(t *testing.T) {
 		"replay Set-Cookie": {ReplayHeaders: []string{"set-cookie"}},
 		"negative timeout":  {StoreTimeout: -1},
 		"negative retry":    {RetryAfter: -1},
+		"unknown failure":   {StoreFailure: idempotency.FailOpen + 1},
 	} {
 		if _, err := idempotency.New(cfg); err == nil || !strings.HasPrefix(err.Error(), "idempotency: ") {
 			t.Errorf("%s: New error %v, want an idempotency: error", name, err)
 		}
+	}
+}
+
+func TestStoreFailureString(t *testing.T) {
+	for _, tt := range []struct {
+		mode idempotency.StoreFailure
+		want string
+	}{
+		{idempotency.FailClosed, "fail-closed"},
+		{idempotency.FailOpen, "fail-open"},
+		{7, "StoreFailure(7)"},
+	} {
+		if got := tt.mode.String(); got != tt.want {
+			t.Errorf("StoreFailure(%d).String() = %q, want %q", uint8(tt.mode), got, tt.want)
+		}
+	}
+	var cfg idempotency.Config
+	if cfg.StoreFailure != idempotency.FailClosed {
+		t.Errorf("zero Config.StoreFailure = %v, want fail-closed", cfg.StoreFailure)
 	}
 }
 

@@ -43,7 +43,7 @@ func TestObserver(t *testing.T) {
 			}},
 		{name: "fail closed", down: true, steps: []step{{key: "a", body: "{}"}},
 			want: []observe.Event{{Outcome: observe.StoreError, Reason: "fail-closed", Op: "acquire", Status: 503}}},
-		{name: "fail open", down: true, cfg: idempotency.Config{FailOpen: true}, steps: []step{{key: "a", body: "{}"}},
+		{name: "fail open", down: true, cfg: idempotency.Config{StoreFailure: idempotency.FailOpen}, steps: []step{{key: "a", body: "{}"}},
 			want: []observe.Event{{Outcome: observe.StoreError, Reason: "fail-open", Op: "acquire"}}},
 		{name: "released", cfg: idempotency.Config{Policy: func(int) bool { return false }}, steps: []step{{key: "a", body: "{}"}},
 			want: []observe.Event{{Outcome: observe.Acquired, Op: "acquire"}, {Outcome: observe.Released, Op: "release"}}},
