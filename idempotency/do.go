@@ -26,7 +26,7 @@ import (
 // tombstone Response is returned too) and ErrUnavailable wrapping the
 // store's error (unless Config.StoreFailure is FailOpen, which runs fn
 // unrecorded).
-// Config.Policy does not apply: whatever fn returns is recorded. If fn
+// Config.Replayable does not apply: whatever fn returns is recorded. If fn
 // succeeds but its Response cannot be recorded, Do returns the Response
 // with an error wrapping the store's (ErrLeaseLost if the lease was taken
 // over).

@@ -71,10 +71,10 @@
 //
 // # What is recorded
 //
-// Config.Policy decides from the final status. DefaultPolicy records
-// 2xx, 3xx and 4xx responses except 408 and 429; on 5xx, 408 and 429 it
-// releases the key, so a retry runs the handler again. StoreAll records
-// everything, as Stripe's API does. Only fields named in ReplayHeaders
+// Config.Replayable decides from the final status. DefaultReplayable
+// records 2xx, 3xx and 4xx responses except 408 and 429; on 5xx, 408 and
+// 429 it releases the key, so a retry runs the handler again. ReplayAll
+// records everything, as Stripe's API does. Only fields named in ReplayHeaders
 // are recorded; Set-Cookie, Authorization and hop-by-hop fields never are.
 //
 // A response the middleware cannot replay faithfully is recorded as a

@@ -66,9 +66,10 @@ type Config struct {
 	// RetryAfter is the Retry-After sent with 409 in-progress and 503
 	// responses, rounded up to whole seconds. Zero means 1 second.
 	RetryAfter time.Duration
-	// Policy decides which handler responses are recorded. Nil means
-	// DefaultPolicy; StoreAll records every response.
-	Policy Policy
+	// Replayable decides which handler responses are recorded and
+	// replayed, from their status. Nil means DefaultReplayable;
+	// ReplayAll records every response.
+	Replayable Replayable
 	// ReplayHeaders lists the response header fields recorded and
 	// replayed. Nil means DefaultReplayHeaders. Set-Cookie, Authorization
 	// and hop-by-hop fields are refused by New.
@@ -136,7 +137,7 @@ type Middleware struct {
 	renewEvery   time.Duration
 	wait         time.Duration
 	retryAfter   string
-	policy       Policy
+	replayable   Replayable
 	replay       map[string]bool
 	failOpen     bool
 	storeTimeout time.Duration
@@ -152,7 +153,7 @@ func New(cfg Config) (*Middleware, error) {
 	m := &Middleware{
 		store: cfg.Store, methods: cfg.Methods, required: cfg.Required, scope: cfg.Scope,
 		fingerprint: cfg.Fingerprint, maxBody: cfg.MaxBodySize, maxResponse: cfg.MaxResponseSize,
-		retention: cfg.Retention, lease: cfg.Lease, wait: cfg.Wait, policy: cfg.Policy,
+		retention: cfg.Retention, lease: cfg.Lease, wait: cfg.Wait, replayable: cfg.Replayable,
 		failOpen: cfg.StoreFailure == FailOpen, storeTimeout: cfg.StoreTimeout, errorHandler: cfg.ErrorHandler,
 		logger: cfg.Logger, observer: cfg.Observer,
 	}
@@ -215,8 +216,8 @@ func New(cfg Config) (*Middleware, error) {
 		ra = time.Second
 	}
 	m.retryAfter = strconv.FormatInt(int64((ra+time.Second-1)/time.Second), 10)
-	if m.policy == nil {
-		m.policy = DefaultPolicy
+	if m.replayable == nil {
+		m.replayable = DefaultReplayable
 	}
 	names := cfg.ReplayHeaders
 	if names == nil {
@@ -516,7 +517,7 @@ func (c *call) run(m *Middleware, w http.ResponseWriter, r *http.Request, next h
 		status = http.StatusOK
 	}
 	switch {
-	case !m.policy(status):
+	case !m.replayable(status):
 		c.release(r)
 	case cw.Flushed():
 		c.complete(r, &Response{Status: status, Tombstone: TombstoneStreamed})

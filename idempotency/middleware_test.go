@@ -449,20 +449,20 @@ func TestBodyRestored(t *testing.T) {
 	}
 }
 
-func TestStoragePolicy(t *testing.T) {
+func TestReplayable(t *testing.T) {
 	tests := []struct {
 		status int
-		policy idempotency.Policy
+		policy idempotency.Replayable
 		stored bool
 	}{
 		{200, nil, true}, {201, nil, true}, {204, nil, true}, {302, nil, true},
 		{400, nil, true}, {404, nil, true}, {409, nil, true}, {422, nil, true},
 		{408, nil, false}, {429, nil, false}, {500, nil, false}, {502, nil, false}, {503, nil, false},
-		{500, idempotency.StoreAll, true}, {429, idempotency.StoreAll, true}, {408, idempotency.StoreAll, true},
+		{500, idempotency.ReplayAll, true}, {429, idempotency.ReplayAll, true}, {408, idempotency.ReplayAll, true},
 	}
 	for _, tt := range tests {
 		h := &counter{status: tt.status}
-		srv := newMiddleware(t, idempotency.Config{Policy: tt.policy}).Handler(h)
+		srv := newMiddleware(t, idempotency.Config{Replayable: tt.policy}).Handler(h)
 		first := serve(srv, req("POST", "/", "k", "{}"))
 		second := serve(srv, req("POST", "/", "k", "{}"))
 		if tt.stored {
