@@ -62,10 +62,8 @@ func (m *Middleware) Do(ctx context.Context, k Key, fingerprint string, fn func(
 	l.start(m, ctx, Info{Key: k, Fingerprint: fingerprint, Token: rec.Token, Retention: m.retention})
 	defer l.ctx.cancel(nil)
 	release := func() {
-		sctx, scancel := m.storeCtx(ctx)
 		start := m.observeStart()
-		err := m.store.Release(sctx, k, rec.Token)
-		scancel()
+		err := m.store.Release(storeCtx(ctx), k, rec.Token)
 		m.observeEnd(ctx, "release", start, nil, err)
 		if err != nil && !stderrors.Is(err, ErrLeaseLost) {
 			m.logStore(ctx, "release", k, err)
@@ -88,10 +86,8 @@ func (m *Middleware) Do(ctx context.Context, k Key, fingerprint string, fn func(
 	if res == nil {
 		res = &Response{}
 	}
-	sctx, scancel := m.storeCtx(ctx)
 	start = m.observeStart()
-	cerr := m.store.Complete(sctx, k, rec.Token, res, m.retention)
-	scancel()
+	cerr := m.store.Complete(storeCtx(ctx), k, rec.Token, res, m.retention)
 	m.observeEnd(ctx, "complete", start, res, cerr)
 	if cerr != nil {
 		if stderrors.Is(cerr, ErrLeaseLost) {

@@ -98,9 +98,11 @@
 // the result of the request that took over. When a renewal finds the
 // lease lost, the handler's context is cancelled with cause ErrLeaseLost.
 //
-// The result is written with a context detached from the request's (and
-// bounded by StoreTimeout): the client that disconnects is the one that
-// will retry, and must find the result.
+// The result is written with a context detached from the request's: the
+// client that disconnects is the one that will retry, and must find the
+// result. Each store call is bounded by the store's own timeout
+// (redisstore.IdempotencyConfig.Timeout, sqlstore.Config.Timeout; the
+// memory store never waits).
 //
 // When the store fails, the request gets 503 and the failure is logged;
 // Config.StoreFailure set to FailOpen runs the handler without protection

@@ -61,7 +61,7 @@ func (l *lease) stop() {
 // will be refused.
 func (l *lease) renew() {
 	m := l.m
-	ctx, cancel := context.WithTimeout(context.Background(), min(m.storeTimeout, m.renewEvery))
+	ctx, cancel := context.WithTimeout(context.Background(), m.renewEvery)
 	start := m.observeStart()
 	err := m.store.Renew(ctx, l.info.Key, l.info.Token, m.lease)
 	cancel()

@@ -79,10 +79,6 @@ type Config struct {
 	// handler without idempotency instead. Either way the failure is
 	// logged.
 	StoreFailure StoreFailure
-	// StoreTimeout bounds each store call, including the completion write,
-	// which is not cancelled when the client goes away. Zero means 5
-	// seconds.
-	StoreTimeout time.Duration
 	// ErrorHandler writes the middleware's refusals, each an
 	// *errors.Error whose Err is one of this package's sentinels. Nil
 	// means errors.Write.
@@ -125,7 +121,6 @@ var neverReplayed = map[string]bool{
 // share one Store.
 type Middleware struct {
 	store        Store
-	memory       bool // store is a *MemoryStore, whose calls never wait
 	methods      []string
 	required     bool
 	scope        func(*http.Request) (string, error)
@@ -140,7 +135,6 @@ type Middleware struct {
 	replayable   Replayable
 	replay       map[string]bool
 	failOpen     bool
-	storeTimeout time.Duration
 	errorHandler func(http.ResponseWriter, *http.Request, error)
 	logger       *slog.Logger
 	observer     observe.Observer
@@ -154,7 +148,7 @@ func New(cfg Config) (*Middleware, error) {
 		store: cfg.Store, methods: cfg.Methods, required: cfg.Required, scope: cfg.Scope,
 		fingerprint: cfg.Fingerprint, maxBody: cfg.MaxBodySize, maxResponse: cfg.MaxResponseSize,
 		retention: cfg.Retention, lease: cfg.Lease, wait: cfg.Wait, replayable: cfg.Replayable,
-		failOpen: cfg.StoreFailure == FailOpen, storeTimeout: cfg.StoreTimeout, errorHandler: cfg.ErrorHandler,
+		failOpen: cfg.StoreFailure == FailOpen, errorHandler: cfg.ErrorHandler,
 		logger: cfg.Logger, observer: cfg.Observer,
 	}
 	switch {
@@ -164,7 +158,7 @@ func New(cfg Config) (*Middleware, error) {
 		return nil, fmt.Errorf("idempotency: MaxBodySize must not be negative")
 	case cfg.MaxResponseSize < 0:
 		return nil, fmt.Errorf("idempotency: MaxResponseSize must not be negative")
-	case cfg.Retention < 0, cfg.Lease < 0, cfg.Wait < 0, cfg.RetryAfter < 0, cfg.StoreTimeout < 0:
+	case cfg.Retention < 0, cfg.Lease < 0, cfg.Wait < 0, cfg.RetryAfter < 0:
 		return nil, fmt.Errorf("idempotency: durations must not be negative")
 	}
 	if m.store == nil {
@@ -174,7 +168,6 @@ func New(cfg Config) (*Middleware, error) {
 		}
 		m.store = ms
 	}
-	_, m.memory = m.store.(*MemoryStore)
 	if m.methods == nil {
 		m.methods = []string{http.MethodPost, http.MethodPatch}
 	}
@@ -233,9 +226,6 @@ func New(cfg Config) (*Middleware, error) {
 			return nil, fmt.Errorf("idempotency: empty name in ReplayHeaders")
 		}
 		m.replay[c] = true
-	}
-	if m.storeTimeout == 0 {
-		m.storeTimeout = 5 * time.Second
 	}
 	if m.errorHandler == nil {
 		m.errorHandler = apierrors.Write
@@ -416,7 +406,7 @@ func (m *Middleware) answer(w http.ResponseWriter, r *http.Request, rec *Record,
 // acquire takes the lease or reports the record, waiting for an in-progress
 // one up to Config.Wait.
 func (m *Middleware) acquire(ctx context.Context, k Key, fp string) (Record, bool, error) {
-	rec, ok, err := m.acquireOnce(ctx, k, fp)
+	rec, ok, err := m.store.Acquire(ctx, k, fp, m.lease, m.retention)
 	if err != nil || ok || m.wait <= 0 || rec.Response != nil || rec.Fingerprint != fp {
 		return rec, ok, err
 	}
@@ -435,7 +425,7 @@ func (m *Middleware) acquire(ctx context.Context, k Key, fp string) (Record, boo
 			return rec, false, nil
 		case <-t.C:
 		}
-		rec, ok, err = m.acquireOnce(ctx, k, fp)
+		rec, ok, err = m.store.Acquire(ctx, k, fp, m.lease, m.retention)
 		if err != nil || ok || rec.Response != nil || rec.Fingerprint != fp {
 			return rec, ok, err
 		}
@@ -443,24 +433,12 @@ func (m *Middleware) acquire(ctx context.Context, k Key, fp string) (Record, boo
 	}
 }
 
-func (m *Middleware) acquireOnce(ctx context.Context, k Key, fp string) (Record, bool, error) {
-	if m.memory {
-		return m.store.Acquire(ctx, k, fp, m.lease, m.retention)
-	}
-	ctx, cancel := context.WithTimeout(ctx, m.storeTimeout)
-	defer cancel()
-	return m.store.Acquire(ctx, k, fp, m.lease, m.retention)
-}
-
-// storeCtx returns the context of a completion or release: not cancelled
-// when the client goes away, since the client that goes away is the one
-// that will retry, and bounded by StoreTimeout. A MemoryStore never
-// waits, so it needs neither.
-func (m *Middleware) storeCtx(parent context.Context) (context.Context, context.CancelFunc) {
-	if m.memory {
-		return context.Background(), func() {}
-	}
-	return context.WithTimeout(context.WithoutCancel(parent), m.storeTimeout)
+// storeCtx returns the context of a completion or release: parent's
+// values, but not cancelled when the client goes away, since the client
+// that goes away is the one that will retry. The Store bounds each call
+// with a timeout of its own.
+func storeCtx(parent context.Context) context.Context {
+	return context.WithoutCancel(parent)
 }
 
 func (m *Middleware) logStore(ctx context.Context, op string, k Key, err error) {
@@ -565,10 +543,8 @@ func (m *Middleware) response(status int, h http.Header) *Response {
 
 func (c *call) complete(r *http.Request, res *Response) {
 	m := c.m
-	ctx, cancel := m.storeCtx(r.Context())
 	start := m.observeStart()
-	err := m.store.Complete(ctx, c.info.Key, c.info.Token, res, m.retention)
-	cancel()
+	err := m.store.Complete(storeCtx(r.Context()), c.info.Key, c.info.Token, res, m.retention)
 	m.observeEnd(r.Context(), "complete", start, res, err)
 	switch {
 	case stderrors.Is(err, ErrLeaseLost):
@@ -581,10 +557,8 @@ func (c *call) complete(r *http.Request, res *Response) {
 
 func (c *call) release(r *http.Request) {
 	m := c.m
-	ctx, cancel := m.storeCtx(r.Context())
 	start := m.observeStart()
-	err := m.store.Release(ctx, c.info.Key, c.info.Token)
-	cancel()
+	err := m.store.Release(storeCtx(r.Context()), c.info.Key, c.info.Token)
 	m.observeEnd(r.Context(), "release", start, nil, err)
 	if err != nil && !stderrors.Is(err, ErrLeaseLost) {
 		m.logStore(r.Context(), "release", c.info.Key, err)

@@ -982,7 +982,6 @@ func TestNewInvalidConfig(t *testing.T) {
 		"empty method":      {Methods: []string{""}},
 		"empty header":      {ReplayHeaders: []string{""}},
 		"replay Set-Cookie": {ReplayHeaders: []string{"set-cookie"}},
-		"negative timeout":  {StoreTimeout: -1},
 		"negative retry":    {RetryAfter: -1},
 		"unknown failure":   {StoreFailure: idempotency.FailOpen + 1},
 	} {
