@@ -17,7 +17,7 @@ import (
 
 // Config configures a Middleware. The zero Config is usable: an optional
 // Idempotency-Key on POST and PATCH, a MemoryStore, scopes from
-// DefaultScope, and the defaults listed below.
+// DefaultScope(nil), and the defaults listed below.
 type Config struct {
 	// Store keeps the records. Nil means a new MemoryStore with its
 	// default bounds, which only works for a single instance: give every
@@ -31,8 +31,9 @@ type Config struct {
 	// idempotency. Middleware.Require applies it to one route.
 	Required bool
 	// Scope names the key space of a request's caller; records are kept
-	// per (scope, key). Nil means DefaultScope. A service that knows its
-	// authenticated caller should return the account or tenant id here.
+	// per (scope, key). Nil means DefaultScope(nil). A service that knows
+	// its authenticated caller should return the account or tenant id
+	// here.
 	// Global is the single key space, for when keys cannot collide
 	// between callers. An error is passed to ErrorHandler (return an
 	// *errors.Error for a 4xx).
@@ -177,7 +178,7 @@ func New(cfg Config) (*Middleware, error) {
 		}
 	}
 	if m.scope == nil {
-		m.scope = DefaultScope
+		m.scope = DefaultScope(nil)
 	}
 	if m.fingerprint == nil {
 		m.fingerprint = DefaultFingerprint
