@@ -76,7 +76,7 @@ func (m *Middleware) Do(ctx context.Context, k Key, fingerprint string, fn func(
 			release()
 		}
 	}()
-	res, err = fn(&l.ctx)
+	res, err = fn(&l.st)
 	panicked = false
 	l.stop()
 	if err != nil {

@@ -449,10 +449,9 @@ func (m *Middleware) logStore(ctx context.Context, op string, k Key, err error) 
 }
 
 // call is the state of one request that holds a lease, allocated once:
-// the lease, the request the handler gets and the body it reads.
+// the lease (with the request the handler gets) and the body it reads.
 type call struct {
 	lease
-	req  http.Request
 	body bodyReader
 }
 
@@ -462,8 +461,8 @@ type call struct {
 func (c *call) run(m *Middleware, w http.ResponseWriter, r *http.Request, next http.Handler, info Info, bb *bodyBuf) {
 	c.start(m, r.Context(), info)
 	defer c.ctx.cancel(nil)
-	c.req = *r.WithContext(&c.ctx)
-	r2 := &c.req
+	c.st.Req = *r.WithContext(&c.st)
+	r2 := &c.st.Req
 	if bb != nil {
 		c.body.b = bb.b
 		r2.Body = &c.body
