@@ -8,7 +8,8 @@ import (
 
 // TestHotPathAllocs bounds the allocations of a first request and of a
 // replay through the middleware, as BenchmarkFirstRequest and
-// BenchmarkReplay make them, handler included: 8 and 3 today. The bounds
+// BenchmarkReplay make them, handler included: 9 and 3 today (one is the
+// detached context of the completion, which every store gets). The bounds
 // leave room for the race detector, under which a few more values escape
 // to the heap.
 func TestHotPathAllocs(t *testing.T) {
@@ -30,8 +31,8 @@ func TestHotPathAllocs(t *testing.T) {
 		h.ServeHTTP(w, br.reset("alloc-1"))
 	})
 	t.Logf("first request %.2f allocs, replay %.2f", first, replay)
-	if first > 10 {
-		t.Errorf("first request: %.2f allocations, want at most 10", first)
+	if first > 11 {
+		t.Errorf("first request: %.2f allocations, want at most 11", first)
 	}
 	if replay > 4 {
 		t.Errorf("replay: %.2f allocations, want at most 4", replay)

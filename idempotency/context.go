@@ -5,6 +5,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/restwell/restwell/internal/reqstate"
 )
 
 // Info describes the idempotency record a request runs under. The
@@ -26,21 +28,23 @@ type Info struct {
 	Retention time.Duration
 }
 
-type infoKey struct{}
-
 // FromContext returns the Info of the request whose context is ctx, and
 // false when the request did not go through the middleware with a key.
+// It works the same whether the middleware is used alone or with the
+// other restwell middleware, which share one per-request state.
 func FromContext(ctx context.Context) (Info, bool) {
-	if p, ok := ctx.Value(infoKey{}).(*Info); ok {
-		return *p, true
+	if s := reqstate.From(ctx); s != nil {
+		if p, ok := s.Idempotency.(*Info); ok {
+			return *p, true
+		}
 	}
 	return Info{}, false
 }
 
-// leaseCtx is the context a handler runs under: the request's context
-// with the request's Info, cancelled with cause ErrLeaseLost when the
-// lease is lost and cancelled when the handler returns, like a context
-// from context.WithCancelCause.
+// leaseCtx is the context a handler runs under, below the State that
+// carries the request's Info: the request's context, cancelled with cause
+// ErrLeaseLost when the lease is lost and cancelled when the handler
+// returns, like a context from context.WithCancelCause.
 //
 // The cancelable context behind it is made only when it is needed: when
 // someone waits on Done, or looks at Err, Value or context.Cause after a
@@ -49,7 +53,6 @@ func FromContext(ctx context.Context) (Info, bool) {
 // with the request's context.
 type leaseCtx struct {
 	parent context.Context
-	info   *Info
 
 	ready     atomic.Bool // inner and cancelFn are set
 	cancelled atomic.Bool // cancel was called
@@ -71,9 +74,6 @@ func (c *leaseCtx) Err() error {
 }
 
 func (c *leaseCtx) Value(key any) any {
-	if _, ok := key.(infoKey); ok {
-		return c.info
-	}
 	if c.ready.Load() || c.cancelled.Load() {
 		// The cancelable context answers context.Cause.
 		return c.get().Value(key)

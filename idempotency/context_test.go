@@ -3,18 +3,29 @@ package idempotency
 import (
 	"context"
 	stderrors "errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/restwell/restwell/internal/reqstate"
+	"github.com/restwell/restwell/requestid"
 )
 
 type ctxKey string
 
-// newLeaseCtx returns a leaseCtx under a parent carrying a value, and the
-// parent's cancel function.
-func newLeaseCtx() (*leaseCtx, context.CancelCauseFunc) {
+// newLeaseCtx returns a lease's handler context under a parent carrying a
+// value, without its renewals, and the parent's cancel function: l.ctx is
+// the cancelable context, l.st the State over it that carries the Info.
+func newLeaseCtx() (*lease, context.CancelCauseFunc) {
 	parent, cancel := context.WithCancelCause(context.WithValue(context.Background(), ctxKey("k"), "v"))
-	return &leaseCtx{parent: parent, info: &Info{Key: Key{ID: "id"}}}, cancel
+	l := &lease{info: Info{Key: Key{ID: "id"}}}
+	l.ctx.parent = parent
+	reqstate.Init(&l.st, &l.ctx, nil)
+	l.st.Idempotency = &l.info
+	return l, cancel
 }
 
 func closed(ch <-chan struct{}) bool {
@@ -58,7 +69,8 @@ func TestLeaseCtx(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, cancelParent := newLeaseCtx()
+			l, cancelParent := newLeaseCtx()
+			c := &l.ctx
 			var done <-chan struct{}
 			if tt.waitFirst {
 				done = c.Done()
@@ -96,7 +108,13 @@ func TestLeaseCtx(t *testing.T) {
 			if got := c.Value(ctxKey("k")); got != "v" {
 				t.Errorf("parent's value = %v, want v", got)
 			}
-			if info, ok := FromContext(c); !ok || info.ID != "id" {
+			if got := l.st.Value(ctxKey("k")); got != "v" {
+				t.Errorf("parent's value through the State = %v, want v", got)
+			}
+			if l.st.Err() != c.Err() || context.Cause(&l.st) != context.Cause(c) {
+				t.Errorf("State: Err %v, Cause %v; want the lease context's", l.st.Err(), context.Cause(&l.st))
+			}
+			if info, ok := FromContext(&l.st); !ok || info.ID != "id" {
 				t.Errorf("FromContext = %+v, %v", info, ok)
 			}
 		})
@@ -106,9 +124,10 @@ func TestLeaseCtx(t *testing.T) {
 // TestLeaseCtxLazy: a context nobody waits on makes no cancelable context,
 // even once cancelled, until someone looks.
 func TestLeaseCtxLazy(t *testing.T) {
-	c, _ := newLeaseCtx()
-	c.Value(ctxKey("k"))
-	FromContext(c)
+	l, _ := newLeaseCtx()
+	c := &l.ctx
+	l.st.Value(ctxKey("k"))
+	FromContext(&l.st)
 	c.Err()
 	c.Deadline()
 	c.cancel(nil)
@@ -123,12 +142,13 @@ func TestLeaseCtxLazy(t *testing.T) {
 // TestLeaseCtxChildren: contexts derived from the handler's context, made
 // before or after it was first waited on, are cancelled with it.
 func TestLeaseCtxChildren(t *testing.T) {
-	c, _ := newLeaseCtx()
-	child, cancel := context.WithTimeout(c, time.Hour)
+	l, _ := newLeaseCtx()
+	c := &l.ctx
+	child, cancel := context.WithTimeout(&l.st, time.Hour)
 	defer cancel()
 	ran := make(chan struct{})
 	context.AfterFunc(c, func() { close(ran) })
-	detached := context.WithoutCancel(c)
+	detached := context.WithoutCancel(&l.st)
 	c.cancel(ErrLeaseLost)
 	<-child.Done()
 	<-ran
@@ -154,7 +174,8 @@ func TestLeaseCtxChildren(t *testing.T) {
 // goroutines at once (run with -race).
 func TestLeaseCtxConcurrent(t *testing.T) {
 	for i := 0; i < 50; i++ {
-		c, _ := newLeaseCtx()
+		l, _ := newLeaseCtx()
+		c := &l.ctx
 		var wg sync.WaitGroup
 		start := make(chan struct{})
 		for g := 0; g < 4; g++ {
@@ -181,5 +202,66 @@ func TestLeaseCtxConcurrent(t *testing.T) {
 		if context.Cause(c) != ErrLeaseLost {
 			t.Fatalf("cause %v, want ErrLeaseLost", context.Cause(c))
 		}
+	}
+}
+
+// TestStateShared: behind another restwell middleware, the handler finds
+// both packages' values in one per-request state, and its request is
+// cloned by the lease once more at most; alone, FromContext works the
+// same.
+func TestStateShared(t *testing.T) {
+	m, err := New(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var outer, inner *http.Request
+	var info Info
+	var ok bool
+	var id string
+	h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		inner = r
+		info, ok = FromContext(r.Context())
+		id = requestid.FromContext(r.Context())
+	}))
+	stack := requestid.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		outer = r
+		h.ServeHTTP(w, r)
+	}))
+	for _, tt := range []struct {
+		name    string
+		handler http.Handler
+		key     string
+		wantID  bool
+		wantKey bool
+	}{
+		{"stack, with a key", stack, "k1", true, true},
+		{"stack, without a key", stack, "", true, false},
+		{"alone, with a key", h, "k2", false, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			outer, inner, ok, id = nil, nil, false, ""
+			r := httptest.NewRequest("POST", "/", strings.NewReader("{}"))
+			if tt.key != "" {
+				r.Header.Set("Idempotency-Key", tt.key)
+			}
+			tt.handler.ServeHTTP(httptest.NewRecorder(), r)
+			if ok != tt.wantKey || tt.wantKey && info.ID != tt.key {
+				t.Errorf("FromContext = %+v, %v; want the key %q: %v", info, ok, tt.key, tt.wantKey)
+			}
+			if (id != "") != tt.wantID {
+				t.Errorf("request id %q, want one: %v", id, tt.wantID)
+			}
+			if tt.wantKey && reqstate.From(inner.Context()).Idempotency == nil {
+				t.Error("the Info is not in the request state")
+			}
+			if outer != nil && !tt.wantKey && inner != outer {
+				t.Error("a request without a key was cloned again")
+			}
+			if outer != nil {
+				if _, ok := FromContext(outer.Context()); ok {
+					t.Error("the Info leaked into the outer middleware's context")
+				}
+			}
+		})
 	}
 }

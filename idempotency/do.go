@@ -24,8 +24,9 @@ import (
 // fingerprint), ErrInProgress (another caller holds k; Config.Wait
 // applies), ErrResponseUnavailable (the record is a tombstone; the
 // tombstone Response is returned too) and ErrUnavailable wrapping the
-// store's error (unless Config.FailOpen, which runs fn unrecorded).
-// Config.Policy does not apply: whatever fn returns is recorded. If fn
+// store's error (unless Config.StoreFailure is FailOpen, which runs fn
+// unrecorded).
+// Config.Replayable does not apply: whatever fn returns is recorded. If fn
 // succeeds but its Response cannot be recorded, Do returns the Response
 // with an error wrapping the store's (ErrLeaseLost if the lease was taken
 // over).
@@ -61,10 +62,8 @@ func (m *Middleware) Do(ctx context.Context, k Key, fingerprint string, fn func(
 	l.start(m, ctx, Info{Key: k, Fingerprint: fingerprint, Token: rec.Token, Retention: m.retention})
 	defer l.ctx.cancel(nil)
 	release := func() {
-		sctx, scancel := m.storeCtx(ctx)
 		start := m.observeStart()
-		err := m.store.Release(sctx, k, rec.Token)
-		scancel()
+		err := m.store.Release(storeCtx(ctx), k, rec.Token)
 		m.observeEnd(ctx, "release", start, nil, err)
 		if err != nil && !stderrors.Is(err, ErrLeaseLost) {
 			m.logStore(ctx, "release", k, err)
@@ -77,7 +76,7 @@ func (m *Middleware) Do(ctx context.Context, k Key, fingerprint string, fn func(
 			release()
 		}
 	}()
-	res, err = fn(&l.ctx)
+	res, err = fn(&l.st)
 	panicked = false
 	l.stop()
 	if err != nil {
@@ -87,10 +86,8 @@ func (m *Middleware) Do(ctx context.Context, k Key, fingerprint string, fn func(
 	if res == nil {
 		res = &Response{}
 	}
-	sctx, scancel := m.storeCtx(ctx)
 	start = m.observeStart()
-	cerr := m.store.Complete(sctx, k, rec.Token, res, m.retention)
-	scancel()
+	cerr := m.store.Complete(storeCtx(ctx), k, rec.Token, res, m.retention)
 	m.observeEnd(ctx, "complete", start, res, cerr)
 	if cerr != nil {
 		if stderrors.Is(cerr, ErrLeaseLost) {

@@ -101,7 +101,7 @@ func TestDoStoreDown(t *testing.T) {
 	if _, _, err := m.Do(ctx, idempotency.Key{ID: "k"}, "fp", nil); !stderrors.Is(err, idempotency.ErrUnavailable) || !stderrors.Is(err, errDown) {
 		t.Fatalf("Do with the store down: %v", err)
 	}
-	m = newMiddleware(t, idempotency.Config{Store: store, FailOpen: true, Logger: slog.New(slog.DiscardHandler)})
+	m = newMiddleware(t, idempotency.Config{Store: store, StoreFailure: idempotency.FailOpen, Logger: slog.New(slog.DiscardHandler)})
 	ran := false
 	if _, _, err := m.Do(ctx, idempotency.Key{ID: "k"}, "fp", func(context.Context) (*idempotency.Response, error) { ran = true; return nil, nil }); err != nil || !ran {
 		t.Fatalf("fail-open Do: %v, ran %v", err, ran)

@@ -71,10 +71,10 @@
 //
 // # What is recorded
 //
-// Config.Policy decides from the final status. DefaultPolicy records
-// 2xx, 3xx and 4xx responses except 408 and 429; on 5xx, 408 and 429 it
-// releases the key, so a retry runs the handler again. StoreAll records
-// everything, as Stripe's API does. Only fields named in ReplayHeaders
+// Config.Replayable decides from the final status. DefaultReplayable
+// records 2xx, 3xx and 4xx responses except 408 and 429; on 5xx, 408 and
+// 429 it releases the key, so a retry runs the handler again. ReplayAll
+// records everything, as Stripe's API does. Only fields named in ReplayHeaders
 // are recorded; Set-Cookie, Authorization and hop-by-hop fields never are.
 //
 // A response the middleware cannot replay faithfully is recorded as a
@@ -98,12 +98,15 @@
 // the result of the request that took over. When a renewal finds the
 // lease lost, the handler's context is cancelled with cause ErrLeaseLost.
 //
-// The result is written with a context detached from the request's (and
-// bounded by StoreTimeout): the client that disconnects is the one that
-// will retry, and must find the result.
+// The result is written with a context detached from the request's: the
+// client that disconnects is the one that will retry, and must find the
+// result. Each store call is bounded by the store's own timeout
+// (redisstore.IdempotencyConfig.Timeout, sqlstore.Config.Timeout; the
+// memory store never waits).
 //
 // When the store fails, the request gets 503 and the failure is logged;
-// Config.FailOpen runs the handler without protection instead.
+// Config.StoreFailure set to FailOpen runs the handler without protection
+// instead.
 //
 // # The crash window
 //

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/restwell/restwell/internal/logsafe"
+	"github.com/restwell/restwell/internal/reqstate"
 )
 
 // lease is the lease a request holds on its key while its handler runs:
@@ -16,7 +17,11 @@ import (
 type lease struct {
 	m    *Middleware
 	info Info
-	ctx  leaseCtx
+	// st is the handler's context: the shared request state, with info,
+	// over ctx, which the lease cancels. Its Req field is the request the
+	// handler gets.
+	st  reqstate.State
+	ctx leaseCtx
 
 	// Guarded by r.mu.
 	r          *renewer
@@ -37,7 +42,9 @@ const (
 // with info) and queues it for renewal.
 func (l *lease) start(m *Middleware, parent context.Context, info Info) {
 	l.m, l.info = m, info
-	l.ctx.parent, l.ctx.info = parent, &l.info
+	l.ctx.parent = parent
+	reqstate.Init(&l.st, &l.ctx, reqstate.From(parent))
+	l.st.Idempotency = &l.info
 	m.renewerOf(info.Token).add(l)
 }
 
@@ -61,11 +68,11 @@ func (l *lease) stop() {
 // will be refused.
 func (l *lease) renew() {
 	m := l.m
-	ctx, cancel := context.WithTimeout(context.Background(), min(m.storeTimeout, m.renewEvery))
+	ctx, cancel := context.WithTimeout(context.Background(), m.renewEvery)
 	start := m.observeStart()
 	err := m.store.Renew(ctx, l.info.Key, l.info.Token, m.lease)
 	cancel()
-	m.observeRenew(&l.ctx, start, err)
+	m.observeRenew(&l.st, start, err)
 	lost := stderrors.Is(err, ErrLeaseLost)
 
 	r := l.r

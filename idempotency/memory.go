@@ -7,13 +7,18 @@ import (
 	"time"
 )
 
-// MemoryConfig bounds a MemoryStore.
+// MemoryConfig configures a MemoryStore: its bounds and its clock.
 type MemoryConfig struct {
 	// MaxRecords is the most records kept at once. Zero means 100,000.
 	MaxRecords int
 	// MaxBytes bounds the memory the records take, roughly: keys,
 	// fingerprints, bodies and header fields. Zero means 64 MiB.
 	MaxBytes int64
+	// Now returns the current time; nil means time.Now (its monotonic
+	// reading, immune to steps of the wall clock). Leases and expiries
+	// follow it, and Record.LeaseExpires is on its time line. Tests
+	// inject a fake clock here; it must be safe for concurrent use.
+	Now func() time.Time
 }
 
 // MemoryStore is a Store in the memory of one process: for a single
@@ -25,10 +30,11 @@ type MemoryConfig struct {
 type MemoryStore struct {
 	maxRecords int
 	maxBytes   int64
-	// Times are kept as durations since epoch, read from the monotonic
-	// clock alone: cheaper than time.Now, and immune to wall clock steps.
+	// Times are kept as durations since epoch, by default read from the
+	// monotonic clock alone: cheaper than time.Now, and immune to wall
+	// clock steps.
 	epoch time.Time
-	clock func() time.Duration // time since epoch; tests replace it
+	clock func() time.Duration // time since epoch
 
 	mu        sync.Mutex
 	m         map[Key]memRecord
@@ -68,16 +74,21 @@ func NewMemoryStore(cfg MemoryConfig) (*MemoryStore, error) {
 	if cfg.MaxBytes == 0 {
 		cfg.MaxBytes = 64 << 20
 	}
-	epoch := time.Now()
+	start := time.Now()
+	epoch, clock := start, func() time.Duration { return time.Since(start) }
+	if now := cfg.Now; now != nil {
+		epoch = now()
+		clock = func() time.Duration { return now().Sub(epoch) }
+	}
 	return &MemoryStore{
 		maxRecords: cfg.MaxRecords,
 		maxBytes:   cfg.MaxBytes,
 		epoch:      epoch,
-		clock:      func() time.Duration { return time.Since(epoch) },
+		clock:      clock,
 		m:          make(map[Key]memRecord),
-		// Tokens start from the clock so that they do not repeat those
-		// of an earlier store in the same process.
-		token:     uint64(epoch.UnixMicro()),
+		// Tokens start from the real clock so that they do not repeat
+		// those of an earlier store in the same process.
+		token:     uint64(start.UnixMicro()),
 		lastSweep: -fullSweepEvery,
 	}, nil
 }

@@ -10,12 +10,11 @@ import (
 
 func TestMemoryStoreBounds(t *testing.T) {
 	ctx := context.Background()
-	s, err := NewMemoryStore(MemoryConfig{MaxRecords: 2})
+	now := time.Unix(1_700_000_000, 0)
+	s, err := NewMemoryStore(MemoryConfig{MaxRecords: 2, Now: func() time.Time { return now }})
 	if err != nil {
 		t.Fatal(err)
 	}
-	now := time.Duration(0)
-	s.clock = func() time.Duration { return now }
 	for _, id := range []string{"a", "b"} {
 		if _, ok, err := s.Acquire(ctx, Key{ID: id}, "fp", time.Minute, time.Minute); !ok || err != nil {
 			t.Fatalf("Acquire(%s) = %v, %v", id, ok, err)
@@ -26,7 +25,7 @@ func TestMemoryStoreBounds(t *testing.T) {
 		t.Fatalf("Acquire on a full store: %v, want ErrStoreFull", err)
 	}
 	// Once they expire, they are evicted for new ones.
-	now += 2 * time.Minute
+	now = now.Add(2 * time.Minute)
 	if _, ok, err := s.Acquire(ctx, Key{ID: "c"}, "fp", time.Minute, time.Minute); !ok || err != nil {
 		t.Fatalf("Acquire after expiry = %v, %v", ok, err)
 	}

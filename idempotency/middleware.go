@@ -17,7 +17,7 @@ import (
 
 // Config configures a Middleware. The zero Config is usable: an optional
 // Idempotency-Key on POST and PATCH, a MemoryStore, scopes from
-// DefaultScope, and the defaults listed below.
+// DefaultScope(nil), and the defaults listed below.
 type Config struct {
 	// Store keeps the records. Nil means a new MemoryStore with its
 	// default bounds, which only works for a single instance: give every
@@ -31,8 +31,9 @@ type Config struct {
 	// idempotency. Middleware.Require applies it to one route.
 	Required bool
 	// Scope names the key space of a request's caller; records are kept
-	// per (scope, key). Nil means DefaultScope. A service that knows its
-	// authenticated caller should return the account or tenant id here.
+	// per (scope, key). Nil means DefaultScope(nil). A service that knows
+	// its authenticated caller should return the account or tenant id
+	// here.
 	// Global is the single key space, for when keys cannot collide
 	// between callers. An error is passed to ErrorHandler (return an
 	// *errors.Error for a 4xx).
@@ -66,21 +67,19 @@ type Config struct {
 	// RetryAfter is the Retry-After sent with 409 in-progress and 503
 	// responses, rounded up to whole seconds. Zero means 1 second.
 	RetryAfter time.Duration
-	// Policy decides which handler responses are recorded. Nil means
-	// DefaultPolicy; StoreAll records every response.
-	Policy Policy
+	// Replayable decides which handler responses are recorded and
+	// replayed, from their status. Nil means DefaultReplayable;
+	// ReplayAll records every response.
+	Replayable Replayable
 	// ReplayHeaders lists the response header fields recorded and
 	// replayed. Nil means DefaultReplayHeaders. Set-Cookie, Authorization
 	// and hop-by-hop fields are refused by New.
 	ReplayHeaders []string
-	// FailOpen, when true, runs the handler without idempotency when the
-	// store fails, instead of answering 503 (code
-	// "idempotency_unavailable"). Either way the failure is logged.
-	FailOpen bool
-	// StoreTimeout bounds each store call, including the completion write,
-	// which is not cancelled when the client goes away. Zero means 5
-	// seconds.
-	StoreTimeout time.Duration
+	// StoreFailure says what happens when Store fails. The zero value is
+	// FailClosed: 503 (code "idempotency_unavailable"). FailOpen runs the
+	// handler without idempotency instead. Either way the failure is
+	// logged.
+	StoreFailure StoreFailure
 	// ErrorHandler writes the middleware's refusals, each an
 	// *errors.Error whose Err is one of this package's sentinels. Nil
 	// means errors.Write.
@@ -123,7 +122,6 @@ var neverReplayed = map[string]bool{
 // share one Store.
 type Middleware struct {
 	store        Store
-	memory       bool // store is a *MemoryStore, whose calls never wait
 	methods      []string
 	required     bool
 	scope        func(*http.Request) (string, error)
@@ -135,10 +133,9 @@ type Middleware struct {
 	renewEvery   time.Duration
 	wait         time.Duration
 	retryAfter   string
-	policy       Policy
+	replayable   Replayable
 	replay       map[string]bool
 	failOpen     bool
-	storeTimeout time.Duration
 	errorHandler func(http.ResponseWriter, *http.Request, error)
 	logger       *slog.Logger
 	observer     observe.Observer
@@ -151,16 +148,18 @@ func New(cfg Config) (*Middleware, error) {
 	m := &Middleware{
 		store: cfg.Store, methods: cfg.Methods, required: cfg.Required, scope: cfg.Scope,
 		fingerprint: cfg.Fingerprint, maxBody: cfg.MaxBodySize, maxResponse: cfg.MaxResponseSize,
-		retention: cfg.Retention, lease: cfg.Lease, wait: cfg.Wait, policy: cfg.Policy,
-		failOpen: cfg.FailOpen, storeTimeout: cfg.StoreTimeout, errorHandler: cfg.ErrorHandler,
+		retention: cfg.Retention, lease: cfg.Lease, wait: cfg.Wait, replayable: cfg.Replayable,
+		failOpen: cfg.StoreFailure == FailOpen, errorHandler: cfg.ErrorHandler,
 		logger: cfg.Logger, observer: cfg.Observer,
 	}
 	switch {
+	case cfg.StoreFailure > FailOpen:
+		return nil, fmt.Errorf("idempotency: unknown StoreFailure %v", cfg.StoreFailure)
 	case cfg.MaxBodySize < 0:
 		return nil, fmt.Errorf("idempotency: MaxBodySize must not be negative")
 	case cfg.MaxResponseSize < 0:
 		return nil, fmt.Errorf("idempotency: MaxResponseSize must not be negative")
-	case cfg.Retention < 0, cfg.Lease < 0, cfg.Wait < 0, cfg.RetryAfter < 0, cfg.StoreTimeout < 0:
+	case cfg.Retention < 0, cfg.Lease < 0, cfg.Wait < 0, cfg.RetryAfter < 0:
 		return nil, fmt.Errorf("idempotency: durations must not be negative")
 	}
 	if m.store == nil {
@@ -170,7 +169,6 @@ func New(cfg Config) (*Middleware, error) {
 		}
 		m.store = ms
 	}
-	_, m.memory = m.store.(*MemoryStore)
 	if m.methods == nil {
 		m.methods = []string{http.MethodPost, http.MethodPatch}
 	}
@@ -180,7 +178,7 @@ func New(cfg Config) (*Middleware, error) {
 		}
 	}
 	if m.scope == nil {
-		m.scope = DefaultScope
+		m.scope = DefaultScope(nil)
 	}
 	if m.fingerprint == nil {
 		m.fingerprint = DefaultFingerprint
@@ -212,8 +210,8 @@ func New(cfg Config) (*Middleware, error) {
 		ra = time.Second
 	}
 	m.retryAfter = strconv.FormatInt(int64((ra+time.Second-1)/time.Second), 10)
-	if m.policy == nil {
-		m.policy = DefaultPolicy
+	if m.replayable == nil {
+		m.replayable = DefaultReplayable
 	}
 	names := cfg.ReplayHeaders
 	if names == nil {
@@ -229,9 +227,6 @@ func New(cfg Config) (*Middleware, error) {
 			return nil, fmt.Errorf("idempotency: empty name in ReplayHeaders")
 		}
 		m.replay[c] = true
-	}
-	if m.storeTimeout == 0 {
-		m.storeTimeout = 5 * time.Second
 	}
 	if m.errorHandler == nil {
 		m.errorHandler = apierrors.Write
@@ -412,7 +407,7 @@ func (m *Middleware) answer(w http.ResponseWriter, r *http.Request, rec *Record,
 // acquire takes the lease or reports the record, waiting for an in-progress
 // one up to Config.Wait.
 func (m *Middleware) acquire(ctx context.Context, k Key, fp string) (Record, bool, error) {
-	rec, ok, err := m.acquireOnce(ctx, k, fp)
+	rec, ok, err := m.store.Acquire(ctx, k, fp, m.lease, m.retention)
 	if err != nil || ok || m.wait <= 0 || rec.Response != nil || rec.Fingerprint != fp {
 		return rec, ok, err
 	}
@@ -431,7 +426,7 @@ func (m *Middleware) acquire(ctx context.Context, k Key, fp string) (Record, boo
 			return rec, false, nil
 		case <-t.C:
 		}
-		rec, ok, err = m.acquireOnce(ctx, k, fp)
+		rec, ok, err = m.store.Acquire(ctx, k, fp, m.lease, m.retention)
 		if err != nil || ok || rec.Response != nil || rec.Fingerprint != fp {
 			return rec, ok, err
 		}
@@ -439,24 +434,12 @@ func (m *Middleware) acquire(ctx context.Context, k Key, fp string) (Record, boo
 	}
 }
 
-func (m *Middleware) acquireOnce(ctx context.Context, k Key, fp string) (Record, bool, error) {
-	if m.memory {
-		return m.store.Acquire(ctx, k, fp, m.lease, m.retention)
-	}
-	ctx, cancel := context.WithTimeout(ctx, m.storeTimeout)
-	defer cancel()
-	return m.store.Acquire(ctx, k, fp, m.lease, m.retention)
-}
-
-// storeCtx returns the context of a completion or release: not cancelled
-// when the client goes away, since the client that goes away is the one
-// that will retry, and bounded by StoreTimeout. A MemoryStore never
-// waits, so it needs neither.
-func (m *Middleware) storeCtx(parent context.Context) (context.Context, context.CancelFunc) {
-	if m.memory {
-		return context.Background(), func() {}
-	}
-	return context.WithTimeout(context.WithoutCancel(parent), m.storeTimeout)
+// storeCtx returns the context of a completion or release: parent's
+// values, but not cancelled when the client goes away, since the client
+// that goes away is the one that will retry. The Store bounds each call
+// with a timeout of its own.
+func storeCtx(parent context.Context) context.Context {
+	return context.WithoutCancel(parent)
 }
 
 func (m *Middleware) logStore(ctx context.Context, op string, k Key, err error) {
@@ -466,10 +449,9 @@ func (m *Middleware) logStore(ctx context.Context, op string, k Key, err error) 
 }
 
 // call is the state of one request that holds a lease, allocated once:
-// the lease, the request the handler gets and the body it reads.
+// the lease (with the request the handler gets) and the body it reads.
 type call struct {
 	lease
-	req  http.Request
 	body bodyReader
 }
 
@@ -479,8 +461,8 @@ type call struct {
 func (c *call) run(m *Middleware, w http.ResponseWriter, r *http.Request, next http.Handler, info Info, bb *bodyBuf) {
 	c.start(m, r.Context(), info)
 	defer c.ctx.cancel(nil)
-	c.req = *r.WithContext(&c.ctx)
-	r2 := &c.req
+	c.st.Req = *r.WithContext(&c.st)
+	r2 := &c.st.Req
 	if bb != nil {
 		c.body.b = bb.b
 		r2.Body = &c.body
@@ -513,7 +495,7 @@ func (c *call) run(m *Middleware, w http.ResponseWriter, r *http.Request, next h
 		status = http.StatusOK
 	}
 	switch {
-	case !m.policy(status):
+	case !m.replayable(status):
 		c.release(r)
 	case cw.Flushed():
 		c.complete(r, &Response{Status: status, Tombstone: TombstoneStreamed})
@@ -561,10 +543,8 @@ func (m *Middleware) response(status int, h http.Header) *Response {
 
 func (c *call) complete(r *http.Request, res *Response) {
 	m := c.m
-	ctx, cancel := m.storeCtx(r.Context())
 	start := m.observeStart()
-	err := m.store.Complete(ctx, c.info.Key, c.info.Token, res, m.retention)
-	cancel()
+	err := m.store.Complete(storeCtx(r.Context()), c.info.Key, c.info.Token, res, m.retention)
 	m.observeEnd(r.Context(), "complete", start, res, err)
 	switch {
 	case stderrors.Is(err, ErrLeaseLost):
@@ -577,10 +557,8 @@ func (c *call) complete(r *http.Request, res *Response) {
 
 func (c *call) release(r *http.Request) {
 	m := c.m
-	ctx, cancel := m.storeCtx(r.Context())
 	start := m.observeStart()
-	err := m.store.Release(ctx, c.info.Key, c.info.Token)
-	cancel()
+	err := m.store.Release(storeCtx(r.Context()), c.info.Key, c.info.Token)
 	m.observeEnd(r.Context(), "release", start, nil, err)
 	if err != nil && !stderrors.Is(err, ErrLeaseLost) {
 		m.logStore(r.Context(), "release", c.info.Key, err)

@@ -449,20 +449,20 @@ func TestBodyRestored(t *testing.T) {
 	}
 }
 
-func TestStoragePolicy(t *testing.T) {
+func TestReplayable(t *testing.T) {
 	tests := []struct {
 		status int
-		policy idempotency.Policy
+		policy idempotency.Replayable
 		stored bool
 	}{
 		{200, nil, true}, {201, nil, true}, {204, nil, true}, {302, nil, true},
 		{400, nil, true}, {404, nil, true}, {409, nil, true}, {422, nil, true},
 		{408, nil, false}, {429, nil, false}, {500, nil, false}, {502, nil, false}, {503, nil, false},
-		{500, idempotency.StoreAll, true}, {429, idempotency.StoreAll, true}, {408, idempotency.StoreAll, true},
+		{500, idempotency.ReplayAll, true}, {429, idempotency.ReplayAll, true}, {408, idempotency.ReplayAll, true},
 	}
 	for _, tt := range tests {
 		h := &counter{status: tt.status}
-		srv := newMiddleware(t, idempotency.Config{Policy: tt.policy}).Handler(h)
+		srv := newMiddleware(t, idempotency.Config{Replayable: tt.policy}).Handler(h)
 		first := serve(srv, req("POST", "/", "k", "{}"))
 		second := serve(srv, req("POST", "/", "k", "{}"))
 		if tt.stored {
@@ -853,7 +853,7 @@ func TestStoreDown(t *testing.T) {
 		t.Fatalf("store failure not logged: %q", logs.String())
 	}
 	logs.Reset()
-	open := newMiddleware(t, idempotency.Config{Store: store, Logger: logger, FailOpen: true}).Handler(h)
+	open := newMiddleware(t, idempotency.Config{Store: store, Logger: logger, StoreFailure: idempotency.FailOpen}).Handler(h)
 	if w := serve(open, req("POST", "/", "k", `{"a":1}`)); w.Code != 201 || !strings.Contains(w.Body.String(), `{\"a\":1}`) {
 		t.Fatalf("fail-open: %d %q", w.Code, w.Body)
 	}
@@ -982,12 +982,31 @@ func TestNewInvalidConfig(t *testing.T) {
 		"empty method":      {Methods: []string{""}},
 		"empty header":      {ReplayHeaders: []string{""}},
 		"replay Set-Cookie": {ReplayHeaders: []string{"set-cookie"}},
-		"negative timeout":  {StoreTimeout: -1},
 		"negative retry":    {RetryAfter: -1},
+		"unknown failure":   {StoreFailure: idempotency.FailOpen + 1},
 	} {
 		if _, err := idempotency.New(cfg); err == nil || !strings.HasPrefix(err.Error(), "idempotency: ") {
 			t.Errorf("%s: New error %v, want an idempotency: error", name, err)
 		}
+	}
+}
+
+func TestStoreFailureString(t *testing.T) {
+	for _, tt := range []struct {
+		mode idempotency.StoreFailure
+		want string
+	}{
+		{idempotency.FailClosed, "fail-closed"},
+		{idempotency.FailOpen, "fail-open"},
+		{7, "StoreFailure(7)"},
+	} {
+		if got := tt.mode.String(); got != tt.want {
+			t.Errorf("StoreFailure(%d).String() = %q, want %q", uint8(tt.mode), got, tt.want)
+		}
+	}
+	var cfg idempotency.Config
+	if cfg.StoreFailure != idempotency.FailClosed {
+		t.Errorf("zero Config.StoreFailure = %v, want fail-closed", cfg.StoreFailure)
 	}
 }
 

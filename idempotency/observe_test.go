@@ -43,9 +43,9 @@ func TestObserver(t *testing.T) {
 			}},
 		{name: "fail closed", down: true, steps: []step{{key: "a", body: "{}"}},
 			want: []observe.Event{{Outcome: observe.StoreError, Reason: "fail-closed", Op: "acquire", Status: 503}}},
-		{name: "fail open", down: true, cfg: idempotency.Config{FailOpen: true}, steps: []step{{key: "a", body: "{}"}},
+		{name: "fail open", down: true, cfg: idempotency.Config{StoreFailure: idempotency.FailOpen}, steps: []step{{key: "a", body: "{}"}},
 			want: []observe.Event{{Outcome: observe.StoreError, Reason: "fail-open", Op: "acquire"}}},
-		{name: "released", cfg: idempotency.Config{Policy: func(int) bool { return false }}, steps: []step{{key: "a", body: "{}"}},
+		{name: "released", cfg: idempotency.Config{Replayable: func(int) bool { return false }}, steps: []step{{key: "a", body: "{}"}},
 			want: []observe.Event{{Outcome: observe.Acquired, Op: "acquire"}, {Outcome: observe.Released, Op: "release"}}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

@@ -82,7 +82,7 @@ const (
 	Acquired = "acquired"
 	// Stored: idempotency recorded the handler's response for replay.
 	Stored = "stored"
-	// Released: idempotency recorded nothing (Config.Policy refused the
+	// Released: idempotency recorded nothing (Config.Replayable refused the
 	// status, or the handler failed) and released the key.
 	Released = "released"
 	// LeaseLost: idempotency could not record a response because

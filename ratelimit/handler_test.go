@@ -91,7 +91,7 @@ func checkFields(t *testing.T, h http.Header) {
 
 func TestHeadersScripted(t *testing.T) {
 	clock := newFakeClock()
-	store := newStore(t, ratelimit.MemoryConfig{Clock: clock.Now})
+	store := newStore(t, ratelimit.MemoryConfig{Now: clock.Now})
 	l := newLimiter(t, ratelimit.Config{
 		Policies: []ratelimit.Policy{
 			{Name: "burst", Limit: 2, Window: time.Second},
@@ -191,7 +191,7 @@ func TestLegacyHeaders(t *testing.T) {
 	clock := newFakeClock()
 	l := newLimiter(t, ratelimit.Config{
 		Policies:      []ratelimit.Policy{{Name: "default", Limit: 3, Window: time.Minute}},
-		Store:         newStore(t, ratelimit.MemoryConfig{Clock: clock.Now}),
+		Store:         newStore(t, ratelimit.MemoryConfig{Now: clock.Now}),
 		LegacyHeaders: true,
 	})
 	h := l.Handler(ok200)

@@ -74,7 +74,7 @@ func TestAllowN(t *testing.T) {
 	clock := newFakeClock()
 	l := newLimiter(t, ratelimit.Config{
 		Policies: []ratelimit.Policy{{Name: "a", Limit: 4, Window: time.Minute}, {Name: "b", Limit: 4, Window: time.Second}},
-		Store:    newStore(t, ratelimit.MemoryConfig{Clock: clock.Now}),
+		Store:    newStore(t, ratelimit.MemoryConfig{Now: clock.Now}),
 	})
 	ctx := context.Background()
 	steps := []struct {
@@ -187,7 +187,7 @@ func TestMiddlewareConcurrentOneKey(t *testing.T) {
 	clock := newFakeClock()
 	l := newLimiter(t, ratelimit.Config{
 		Policies: []ratelimit.Policy{{Name: "burst", Limit: 500, Window: time.Hour}, {Name: "default", Limit: 5000, Window: 24 * time.Hour}},
-		Store:    newStore(t, ratelimit.MemoryConfig{Clock: clock.Now}),
+		Store:    newStore(t, ratelimit.MemoryConfig{Now: clock.Now}),
 	})
 	var served atomic.Int64
 	h := l.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { served.Add(1) }))
@@ -225,7 +225,7 @@ func TestBurstBound(t *testing.T) {
 			{Name: "b", Limit: 1 + rng.Int64N(100), Window: time.Duration(1+rng.IntN(120)) * time.Second, Burst: rng.Int64N(30)},
 		}
 		clock := newFakeClock()
-		l := newLimiter(t, ratelimit.Config{Policies: policies, Store: newStore(t, ratelimit.MemoryConfig{Clock: clock.Now})})
+		l := newLimiter(t, ratelimit.Config{Policies: policies, Store: newStore(t, ratelimit.MemoryConfig{Now: clock.Now})})
 		minBurst := min(policies[0].MaxBurst(), policies[1].MaxBurst())
 		type event struct{ at, cost int64 }
 		var admitted []event

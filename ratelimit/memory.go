@@ -28,9 +28,9 @@ type MemoryConfig struct {
 	// a power of two of at least 64. Zero means 256, or 64 when MaxKeys is
 	// below 16384.
 	Shards int
-	// Clock returns the current time; nil means time.Now. Only differences
+	// Now returns the current time; nil means time.Now. Only differences
 	// between its readings matter. Tests inject a fake clock here.
-	Clock func() time.Time
+	Now func() time.Time
 }
 
 // MemoryStore is a Store that keeps its state in the process's memory.
@@ -108,7 +108,7 @@ func NewMemoryStore(cfg MemoryConfig) (*MemoryStore, error) {
 		shards: make([]shard, n),
 		mask:   uint64(n - 1),
 		seed:   maphash.MakeSeed(),
-		clock:  cfg.Clock,
+		clock:  cfg.Now,
 	}
 	if s.clock == nil {
 		s.base = time.Now()

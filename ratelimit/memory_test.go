@@ -112,7 +112,7 @@ func (m refModel) take(key string, now int64, policies []ratelimit.Policy, cost 
 // exercises deletion) but none evicted.
 func TestMemoryStoreMatchesModel(t *testing.T) {
 	clock := newFakeClock()
-	s := newStore(t, ratelimit.MemoryConfig{MaxKeys: 1 << 16, Clock: clock.Now})
+	s := newStore(t, ratelimit.MemoryConfig{MaxKeys: 1 << 16, Now: clock.Now})
 	policies := []ratelimit.Policy{
 		{Name: "fast", Limit: 5, Window: time.Second},
 		{Name: "slow", Limit: 20, Window: time.Minute, Burst: 8},
@@ -143,7 +143,7 @@ func TestMemoryStoreMatchesModel(t *testing.T) {
 
 func TestMemoryStoreCap(t *testing.T) {
 	clock := newFakeClock()
-	s := newStore(t, ratelimit.MemoryConfig{MaxKeys: 4096, Clock: clock.Now})
+	s := newStore(t, ratelimit.MemoryConfig{MaxKeys: 4096, Now: clock.Now})
 	p := []ratelimit.Policy{{Name: "p", Limit: 1000, Window: time.Hour}}
 	res := make([]ratelimit.Result, 1)
 	ctx := context.Background()
@@ -174,7 +174,7 @@ func TestMemoryStoreCap(t *testing.T) {
 
 func TestMemoryStoreIdleKeysExpire(t *testing.T) {
 	clock := newFakeClock()
-	s := newStore(t, ratelimit.MemoryConfig{MaxKeys: 64, Clock: clock.Now})
+	s := newStore(t, ratelimit.MemoryConfig{MaxKeys: 64, Now: clock.Now})
 	p := []ratelimit.Policy{{Name: "p", Limit: 1, Window: time.Second}}
 	res := make([]ratelimit.Result, 1)
 	for round := 0; round < 50; round++ {
@@ -210,7 +210,7 @@ func TestMemoryStorePolicyCountChanges(t *testing.T) {
 
 func TestMemoryStoreConcurrentOneKey(t *testing.T) {
 	clock := newFakeClock() // frozen: no quota comes back during the test
-	s := newStore(t, ratelimit.MemoryConfig{Clock: clock.Now})
+	s := newStore(t, ratelimit.MemoryConfig{Now: clock.Now})
 	p := []ratelimit.Policy{{Name: "p", Limit: 1000, Window: time.Hour}}
 	var admitted atomic.Int64
 	var wg sync.WaitGroup

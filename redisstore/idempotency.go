@@ -18,7 +18,17 @@ type IdempotencyConfig struct {
 	// Prefix starts every key the store writes. Empty means
 	// "restwell:idem:".
 	Prefix string
+	// Timeout bounds each call of the store (one round trip), within the
+	// caller's context. The middleware records a response with a context
+	// the client's disconnect does not cancel, so this is what ends a
+	// completion when Redis does not answer. Zero means 5 seconds: a
+	// request waits that long at most for its record before it gets 503,
+	// and a slow completion holds its goroutine no longer.
+	Timeout time.Duration
 }
+
+// defaultIdempotencyTimeout is IdempotencyConfig.Timeout's default.
+const defaultIdempotencyTimeout = 5 * time.Second
 
 // IdempotencyStore is an idempotency.Store in Redis, shared by every
 // instance of a service that uses the same server (or Cluster).
@@ -34,10 +44,18 @@ type IdempotencyConfig struct {
 // microseconds, or one more than the previous token of the key, whichever
 // is larger.
 //
+// Each call is bounded by IdempotencyConfig.Timeout and the caller's
+// context. go-redis honours those deadlines on the socket only with
+// ContextTimeoutEnabled set in its options; with any other client each
+// call runs in a goroutine of its own that the caller stops waiting for
+// at the deadline (it ends at the client's ReadTimeout at the latest).
+//
 // An IdempotencyStore is safe for concurrent use.
 type IdempotencyStore struct {
-	c      redis.UniversalClient
-	prefix string
+	c       redis.UniversalClient
+	prefix  string
+	timeout time.Duration
+	direct  bool // c itself honours context deadlines
 }
 
 // NewIdempotencyStore returns a store that keeps records through c.
@@ -45,10 +63,42 @@ func NewIdempotencyStore(c redis.UniversalClient, cfg IdempotencyConfig) (*Idemp
 	if c == nil {
 		return nil, fmt.Errorf("redisstore: nil Redis client")
 	}
+	if cfg.Timeout < 0 {
+		return nil, fmt.Errorf("redisstore: IdempotencyConfig.Timeout must not be negative")
+	}
 	if cfg.Prefix == "" {
 		cfg.Prefix = "restwell:idem:"
 	}
-	return &IdempotencyStore{c: c, prefix: cfg.Prefix}, nil
+	if cfg.Timeout == 0 {
+		cfg.Timeout = defaultIdempotencyTimeout
+	}
+	s := &IdempotencyStore{c: c, prefix: cfg.Prefix, timeout: cfg.Timeout}
+	switch c := c.(type) {
+	case *redis.Client:
+		s.direct = c.Options().ContextTimeoutEnabled
+	case *redis.ClusterClient:
+		s.direct = c.Options().ContextTimeoutEnabled
+	}
+	return s, nil
+}
+
+// run calls f with ctx bounded by the store's Timeout, and returns when f
+// does or when that context ends, whichever comes first. A call abandoned
+// at the deadline may still have been applied by the server.
+func (s *IdempotencyStore) run(ctx context.Context, f func(context.Context) error) error {
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	if s.direct {
+		return f(ctx)
+	}
+	done := make(chan error, 1) // buffered: an abandoned call never blocks
+	go func() { done <- f(ctx) }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // key returns the Redis key of k. Hashing keeps it short and free of
@@ -132,7 +182,11 @@ func ms(d time.Duration) int64 { return max(d.Milliseconds(), 1) }
 
 // Acquire implements idempotency.Store in one round trip.
 func (s *IdempotencyStore) Acquire(ctx context.Context, k idempotency.Key, fingerprint string, lease, ttl time.Duration) (idempotency.Record, bool, error) {
-	v, err := acquireScript.Run(ctx, s.c, []string{s.key(k)}, fingerprint, ms(lease), ms(ttl)).Slice()
+	var v []any
+	err := s.run(ctx, func(ctx context.Context) (err error) {
+		v, err = acquireScript.Run(ctx, s.c, []string{s.key(k)}, fingerprint, ms(lease), ms(ttl)).Slice()
+		return err
+	})
 	if err != nil {
 		return idempotency.Record{}, false, fmt.Errorf("redisstore: acquire: %w", err)
 	}
@@ -212,7 +266,11 @@ func (s *IdempotencyStore) Release(ctx context.Context, k idempotency.Key, token
 }
 
 func (s *IdempotencyStore) checked(ctx context.Context, op string, sc *redis.Script, k idempotency.Key, args ...any) error {
-	n, err := sc.Run(ctx, s.c, []string{s.key(k)}, args...).Int64()
+	var n int64
+	err := s.run(ctx, func(ctx context.Context) (err error) {
+		n, err = sc.Run(ctx, s.c, []string{s.key(k)}, args...).Int64()
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("redisstore: %s: %w", op, err)
 	}
@@ -224,7 +282,11 @@ func (s *IdempotencyStore) checked(ctx context.Context, op string, sc *redis.Scr
 
 // Get implements idempotency.Store in one round trip.
 func (s *IdempotencyStore) Get(ctx context.Context, k idempotency.Key) (idempotency.Record, bool, error) {
-	v, err := s.c.HMGet(ctx, s.key(k), "f", "t", "l", "r").Result()
+	var v []any
+	err := s.run(ctx, func(ctx context.Context) (err error) {
+		v, err = s.c.HMGet(ctx, s.key(k), "f", "t", "l", "r").Result()
+		return err
+	})
 	if err != nil {
 		return idempotency.Record{}, false, fmt.Errorf("redisstore: get: %w", err)
 	}

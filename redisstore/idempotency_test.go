@@ -2,7 +2,9 @@ package redisstore
 
 import (
 	"context"
+	stderrors "errors"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -13,11 +15,14 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/restwell/restwell/idempotency"
 	"github.com/restwell/restwell/idempotency/storetest"
+	"github.com/restwell/restwell/internal/testenv"
 )
 
 func newIdempotencyStore(t testing.TB, c redis.UniversalClient) *IdempotencyStore {
 	t.Helper()
-	s, err := NewIdempotencyStore(c, IdempotencyConfig{Prefix: testPrefix(t)})
+	// A generous Timeout: the conformance suite checks exactly-once
+	// execution with 200 callers at once on a busy machine.
+	s, err := NewIdempotencyStore(c, IdempotencyConfig{Prefix: testPrefix(t), Timeout: time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,7 +163,7 @@ func TestIdempotencyRedisDown(t *testing.T) {
 	defer c.Close()
 	var n atomic.Int32
 	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { n.Add(1); w.WriteHeader(201) })
-	m, err := idempotency.New(idempotency.Config{Store: newIdempotencyStore(t, c), StoreTimeout: time.Second})
+	m, err := idempotency.New(idempotency.Config{Store: newIdempotencyStore(t, c)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,5 +185,64 @@ func TestIdempotencyRedisDown(t *testing.T) {
 	}
 	if w := send(); w.Code != 201 || w.Header().Get("Idempotent-Replayed") != "true" || n.Load() != 1 {
 		t.Fatalf("replay after restart: %d, handler ran %d times", w.Code, n.Load())
+	}
+}
+
+// TestIdempotencyTimeout slows every reply of a Redis beyond the store's
+// Timeout and checks that each call of the store gives up at the
+// deadline, for a client that honours context deadlines and for one that
+// does not.
+func TestIdempotencyTimeout(t *testing.T) {
+	newClient(t) // skips when no Redis answers
+	const delay, timeout = time.Second, 50 * time.Millisecond
+	for _, direct := range []bool{true, false} {
+		t.Run(map[bool]string{true: "ContextTimeoutEnabled", false: "plain client"}[direct], func(t *testing.T) {
+			proxy := startProxy(t, testenv.RedisAddr(), delay)
+			c := redis.NewClient(&redis.Options{Addr: proxy.Addr(), ContextTimeoutEnabled: direct, MaxRetries: -1})
+			t.Cleanup(func() { c.Close() })
+			s, err := NewIdempotencyStore(c, IdempotencyConfig{Prefix: testPrefix(t), Timeout: timeout})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx := context.Background()
+			k := idempotency.Key{Scope: "s", ID: "slow"}
+			rec, ok, err := s.Acquire(ctx, k, "fp", time.Minute, time.Hour)
+			if err != nil || !ok {
+				t.Fatalf("Acquire before the slowdown: %v %v", ok, err)
+			}
+			proxy.slow.Store(true)
+			for _, tt := range []struct {
+				op   string
+				call func() error
+			}{
+				{"acquire", func() error { _, _, err := s.Acquire(ctx, k, "fp", time.Minute, time.Hour); return err }},
+				{"renew", func() error { return s.Renew(ctx, k, rec.Token, time.Minute) }},
+				{"complete", func() error {
+					return s.Complete(ctx, k, rec.Token, &idempotency.Response{Status: 201}, time.Hour)
+				}},
+				{"release", func() error { return s.Release(ctx, k, rec.Token) }},
+				{"get", func() error { _, _, err := s.Get(ctx, k); return err }},
+			} {
+				start := time.Now()
+				err := tt.call()
+				if elapsed := time.Since(start); elapsed >= delay/2 {
+					t.Errorf("%s took %v with a %v Timeout; want it to give up at the deadline", tt.op, elapsed, timeout)
+				}
+				// go-redis reports a deadline it enforces on the socket as
+				// a net.Error timeout.
+				var ne net.Error
+				if !stderrors.Is(err, context.DeadlineExceeded) && !(stderrors.As(err, &ne) && ne.Timeout()) {
+					t.Errorf("%s error %v, want a timeout", tt.op, err)
+				}
+			}
+		})
+	}
+}
+
+func TestIdempotencyConfigNegativeTimeout(t *testing.T) {
+	c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"})
+	defer c.Close()
+	if _, err := NewIdempotencyStore(c, IdempotencyConfig{Timeout: -1}); err == nil {
+		t.Fatal("NewIdempotencyStore accepted a negative Timeout")
 	}
 }

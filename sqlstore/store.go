@@ -29,7 +29,16 @@ type Config struct {
 	// Table holding the records: a plain identifier of letters, digits and
 	// underscores. Empty means "idempotency_records".
 	Table string
+	// Timeout bounds each call of the store, including CompleteTx, within
+	// the caller's context. The middleware records a response with a
+	// context the client's disconnect does not cancel, so this is what
+	// ends a completion when the database does not answer (a lock held by
+	// another transaction, a lost connection). Zero means 5 seconds.
+	Timeout time.Duration
 }
+
+// defaultTimeout is Config.Timeout's default.
+const defaultTimeout = 5 * time.Second
 
 // Store is an idempotency.Store in a SQL database. Each record is one row
 // keyed by (scope, idem_key); leases are taken with INSERT ... ON CONFLICT
@@ -45,6 +54,7 @@ type Store struct {
 	db      *sql.DB
 	dialect Dialect
 	table   string
+	timeout time.Duration
 
 	acquire, selectRec, complete, renew, release, get, deleteExpired string
 }
@@ -64,7 +74,13 @@ func New(db *sql.DB, cfg Config) (*Store, error) {
 	if !identifier(cfg.Table) {
 		return nil, fmt.Errorf("sqlstore: table name %q is not a plain identifier", cfg.Table)
 	}
-	s := &Store{db: db, dialect: cfg.Dialect, table: cfg.Table}
+	if cfg.Timeout < 0 {
+		return nil, fmt.Errorf("sqlstore: Config.Timeout must not be negative")
+	}
+	if cfg.Timeout == 0 {
+		cfg.Timeout = defaultTimeout
+	}
+	s := &Store{db: db, dialect: cfg.Dialect, table: cfg.Table, timeout: cfg.Timeout}
 	s.prepareSQL()
 	return s, nil
 }
@@ -173,6 +189,8 @@ func ms(d time.Duration) int64 { return max(d.Milliseconds(), 1) }
 
 // Acquire implements idempotency.Store.
 func (s *Store) Acquire(ctx context.Context, k idempotency.Key, fingerprint string, lease, ttl time.Duration) (idempotency.Record, bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
 	scope, id, fp := []byte(k.Scope), []byte(k.ID), []byte(fingerprint)
 	// The record may be released between the INSERT that found it and the
 	// SELECT that reads it; then the INSERT is tried again.
@@ -220,6 +238,8 @@ func (s *Store) read(ctx context.Context, row *sql.Row) (idempotency.Record, boo
 
 // Get implements idempotency.Store.
 func (s *Store) Get(ctx context.Context, k idempotency.Key) (idempotency.Record, bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
 	return s.read(ctx, s.db.QueryRowContext(ctx, s.get, []byte(k.Scope), []byte(k.ID)))
 }
 
@@ -228,7 +248,9 @@ type execer interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }
 
-func checked(ctx context.Context, ex execer, op, q string, args ...any) error {
+func (s *Store) checked(ctx context.Context, ex execer, op, q string, args ...any) error {
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
 	r, err := ex.ExecContext(ctx, q, args...)
 	if err != nil {
 		return fmt.Errorf("sqlstore: %s: %w", op, err)
@@ -245,12 +267,12 @@ func checked(ctx context.Context, ex execer, op, q string, args ...any) error {
 
 // Renew implements idempotency.Store.
 func (s *Store) Renew(ctx context.Context, k idempotency.Key, token uint64, lease time.Duration) error {
-	return checked(ctx, s.db, "renew", s.renew, []byte(k.Scope), []byte(k.ID), int64(token), ms(lease))
+	return s.checked(ctx, s.db, "renew", s.renew, []byte(k.Scope), []byte(k.ID), int64(token), ms(lease))
 }
 
 // Release implements idempotency.Store.
 func (s *Store) Release(ctx context.Context, k idempotency.Key, token uint64) error {
-	return checked(ctx, s.db, "release", s.release, []byte(k.Scope), []byte(k.ID), int64(token))
+	return s.checked(ctx, s.db, "release", s.release, []byte(k.Scope), []byte(k.ID), int64(token))
 }
 
 // Complete implements idempotency.Store.
@@ -284,7 +306,7 @@ func (s *Store) completeWith(ctx context.Context, ex execer, k idempotency.Key, 
 	if err != nil {
 		return err
 	}
-	return checked(ctx, ex, "complete", s.complete, []byte(k.Scope), []byte(k.ID), int64(token), b, ms(ttl))
+	return s.checked(ctx, ex, "complete", s.complete, []byte(k.Scope), []byte(k.ID), int64(token), b, ms(ttl))
 }
 
 // String returns the dialect's name.

@@ -83,7 +83,9 @@ func newStore(t testing.TB, db *sql.DB, d Dialect) *Store {
 	var b [6]byte
 	_, _ = rand.Read(b[:])
 	table := "idem_test_" + hex.EncodeToString(b[:])
-	s, err := New(db, Config{Dialect: d, Table: table})
+	// A generous Timeout: the conformance suite checks exactly-once
+	// execution with 200 callers at once on a busy machine.
+	s, err := New(db, Config{Dialect: d, Table: table, Timeout: time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,6 +114,7 @@ func TestNew(t *testing.T) {
 		{Dialect: SQLite, Table: "1abc"},
 		{Dialect: SQLite, Table: "schema.table"},
 		{Dialect: SQLite, Table: strings.Repeat("a", 64)},
+		{Dialect: SQLite, Timeout: -1},
 	} {
 		if _, err := New(db, cfg); err == nil || !strings.HasPrefix(err.Error(), "sqlstore: ") {
 			t.Errorf("New(%+v) error %v, want a sqlstore: error", cfg, err)
@@ -348,5 +351,55 @@ func TestStoreDown(t *testing.T) {
 	w, _ := send(m.Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { t.Error("handler ran") })), "k")
 	if w.Code != 503 || !strings.Contains(w.Body.String(), "idempotency_unavailable") {
 		t.Fatalf("closed database: %d %q", w.Code, w.Body)
+	}
+}
+
+// TestTimeout holds an exclusive lock on the table from another
+// transaction, so that every statement of the store waits, and checks
+// that each call gives up at Config.Timeout.
+func TestTimeout(t *testing.T) {
+	const timeout = 100 * time.Millisecond
+	db := openPostgres(t)
+	s := newStore(t, db, PostgreSQL)
+	s.timeout = timeout
+	ctx := context.Background()
+	k := idempotency.Key{Scope: "s", ID: "slow"}
+	rec, ok, err := s.Acquire(ctx, k, "fp", time.Minute, time.Hour)
+	if err != nil || !ok {
+		t.Fatalf("Acquire before the lock: %v %v", ok, err)
+	}
+	lock, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Rollback()
+	if _, err := lock.ExecContext(ctx, "LOCK TABLE "+s.table+" IN ACCESS EXCLUSIVE MODE"); err != nil {
+		t.Fatal(err)
+	}
+	app, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer app.Rollback()
+	info := idempotency.Info{Key: k, Fingerprint: "fp", Token: rec.Token, Retention: time.Hour}
+	for _, tt := range []struct {
+		op   string
+		call func() error
+	}{
+		{"acquire", func() error { _, _, err := s.Acquire(ctx, k, "fp", time.Minute, time.Hour); return err }},
+		{"renew", func() error { return s.Renew(ctx, k, rec.Token, time.Minute) }},
+		{"complete", func() error { return s.Complete(ctx, k, rec.Token, &idempotency.Response{Status: 201}, time.Hour) }},
+		{"complete in a transaction", func() error { return s.CompleteTx(ctx, app, info, &idempotency.Response{Status: 201}) }},
+		{"release", func() error { return s.Release(ctx, k, rec.Token) }},
+		{"get", func() error { _, _, err := s.Get(ctx, k); return err }},
+	} {
+		start := time.Now()
+		err := tt.call()
+		if elapsed := time.Since(start); elapsed > 20*timeout {
+			t.Errorf("%s took %v with a %v Timeout; want it to give up at the deadline", tt.op, elapsed, timeout)
+		}
+		if !stderrors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("%s error %v while the table is locked, want context.DeadlineExceeded", tt.op, err)
+		}
 	}
 }

@@ -1,6 +1,6 @@
 // Package reqstate holds what the restwell middleware know about one
 // request: the request identifier, the error renderer, the negotiated
-// version and the rate limiter's mark.
+// version, the rate limiter's mark and the idempotency record.
 //
 // The first middleware that needs to pass something on allocates one
 // State, which is at once the request's context node (reached through a
@@ -56,6 +56,11 @@ type State struct {
 	// limiter that set the mark.
 	Limited     bool
 	LimitFields [3]string
+
+	// Idempotency is the *idempotency.Info of the record the request runs
+	// under, nil for none. The idempotency middleware sets it in a State
+	// of its own, under the cancelable context its handler gets.
+	Idempotency any
 }
 
 // Value returns s for the package's key and asks the parent otherwise.
