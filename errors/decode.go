@@ -209,13 +209,10 @@ func checkMediaType(h http.Header) *Error {
 	if ct == "" {
 		return mediaTypeError("the request has no Content-Type" + send)
 	}
-	mt, params, _ := strings.Cut(ct, ";")
-	typ, sub, ok := strings.Cut(strings.TrimSpace(mt), "/")
-	if !ok || !httpsyntax.IsToken(typ) || !httpsyntax.IsToken(sub) ||
-		!(strings.EqualFold(typ, "application") && strings.EqualFold(sub, "json") ||
-			len(sub) > len("+json") && strings.EqualFold(sub[len(sub)-len("+json"):], "+json")) {
+	if typ, sub, ok := httpsyntax.SplitMediaType(ct); !ok || !httpsyntax.IsJSON(typ, sub) {
 		return mediaTypeError("the request body must be JSON" + send)
 	}
+	_, params, _ := strings.Cut(ct, ";")
 	if cs, ok := mediaParam(params, "charset"); ok &&
 		!strings.EqualFold(cs, "utf-8") && !strings.EqualFold(cs, "utf8") && !strings.EqualFold(cs, "us-ascii") {
 		return mediaTypeError("the request body must be UTF-8 JSON" + send)

@@ -229,26 +229,15 @@ func walk(val any, toks []string, fn func(map[string]any) error) error {
 	return nil
 }
 
-// isJSONType reports whether a Content-Type value is application/json or
-// application/*+json; problem says whether application/problem+json
+// isJSONType reports whether a Content-Type value is JSON, as
+// httpsyntax.IsJSON says; problem says whether application/problem+json
 // counts.
 func isJSONType(ct string, problem bool) bool {
-	if i := strings.IndexByte(ct, ';'); i >= 0 {
-		ct = ct[:i]
-	}
-	ct = httpsyntax.TrimOWS(ct)
-	const app = "application/"
-	if len(ct) <= len(app) || !strings.EqualFold(ct[:len(app)], app) {
+	typ, sub, ok := httpsyntax.SplitMediaType(ct)
+	if !ok || !httpsyntax.IsJSON(typ, sub) {
 		return false
 	}
-	sub := ct[len(app):]
-	if strings.EqualFold(sub, "json") {
-		return true
-	}
-	if !problem && strings.EqualFold(sub, "problem+json") {
-		return false
-	}
-	return hasSuffixFold(sub, "+json") && len(sub) > len("+json")
+	return problem || !strings.EqualFold(sub, "problem+json") || !strings.EqualFold(typ, "application")
 }
 
 // upgradeRequest replaces the JSON body of r, a request of version ver,
