@@ -82,9 +82,10 @@ type Query struct {
 	// OrderBy is the sort, without the ORDER BY keywords. It always ends
 	// with the unique tie-breaker.
 	OrderBy string
-	// Limit is the number of rows to fetch: the page size plus one, so
-	// that Pager.Page can tell whether another page follows.
-	Limit int
+	// Fetch is the number of rows to fetch, the query's LIMIT: the page
+	// size plus one, so that Pager.Page can tell whether another page
+	// follows.
+	Fetch int
 	// Args holds the caller's arguments, then those Cond refers to.
 	Args []any
 }
@@ -106,10 +107,10 @@ func (q Query) And() string {
 	return " AND (" + q.Cond + ")"
 }
 
-// Tail returns " ORDER BY " OrderBy " LIMIT " Limit. Limit is an int the
+// Tail returns " ORDER BY " OrderBy " LIMIT " Fetch. Fetch is an int the
 // Pager has bounded, written as a decimal literal.
 func (q Query) Tail() string {
-	return " ORDER BY " + q.OrderBy + " LIMIT " + strconv.Itoa(q.Limit)
+	return " ORDER BY " + q.OrderBy + " LIMIT " + strconv.Itoa(q.Fetch)
 }
 
 var (
@@ -147,7 +148,7 @@ func Build(d Dialect, keys []Key, values []any, backward bool, limit int, args .
 		return Query{}, errValueCount
 	}
 	b := builder{d: d, args: append(make([]any, 0, len(args)+2*len(values)), args...), base: len(args)}
-	q := Query{Limit: limit + 1}
+	q := Query{Fetch: limit + 1}
 	if len(values) > 0 {
 		for i, k := range keys {
 			if k.Nulls == NotNull && values[i] == nil {

@@ -92,8 +92,8 @@ func TestBuild(t *testing.T) {
 			if !reflect.DeepEqual(q.Args, tt.wantArgs) {
 				t.Errorf("args %#v, want %#v", q.Args, tt.wantArgs)
 			}
-			if q.Limit != 11 {
-				t.Errorf("limit %d, want 11", q.Limit)
+			if q.Fetch != 11 {
+				t.Errorf("fetch %d, want 11", q.Fetch)
 			}
 			if strings.Contains(q.Cond, ">=") || strings.Contains(q.Cond, "<=") {
 				t.Errorf("cond %q is not strict", q.Cond)
@@ -125,8 +125,8 @@ func TestBuildErrors(t *testing.T) {
 }
 
 func TestQueryFragments(t *testing.T) {
-	first := Query{OrderBy: "id ASC", Limit: 21}
-	next := Query{Cond: "id > ?", OrderBy: "id ASC", Limit: 21}
+	first := Query{OrderBy: "id ASC", Fetch: 21}
+	next := Query{Cond: "id > ?", OrderBy: "id ASC", Fetch: 21}
 	tests := []struct{ got, want string }{
 		{first.Where(), ""},
 		{first.And(), ""},

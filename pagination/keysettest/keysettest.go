@@ -279,8 +279,8 @@ func (w *walker) fetch(target string) *pagination.Page[row] {
 	if err != nil {
 		w.t.Fatalf("%s: query WHERE %s ORDER BY %s args %v: %v", w.label, q.Cond, q.OrderBy, q.Args, err)
 	}
-	if len(rows) > q.Limit {
-		w.t.Fatalf("%s: the query returned %d rows, more than its LIMIT %d", w.label, len(rows), q.Limit)
+	if len(rows) > q.Fetch {
+		w.t.Fatalf("%s: the query returned %d rows, more than its LIMIT %d", w.label, len(rows), q.Fetch)
 	}
 	pg, err := w.p.Page(req, rows)
 	if err != nil {

@@ -88,7 +88,7 @@ func TestSuiteCatchesBrokenQueries(t *testing.T) {
 			return q
 		}},
 		{"no extra row loses has_next", "", func(q pagination.Query) pagination.Query {
-			q.Limit--
+			q.Fetch--
 			return q
 		}},
 	}
