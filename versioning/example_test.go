@@ -123,8 +123,8 @@ func ExampleVersioner_Deprecate() {
 		log.Fatal(err)
 	}
 	deprecated, err := v.Deprecate(versioning.Route{
-		Deprecated: time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC),
-		Successor:  "/v2/orders/search",
+		Deprecated:   time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC),
+		SuccessorURL: "/v2/orders/search",
 	})
 	if err != nil {
 		log.Fatal(err)

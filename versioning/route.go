@@ -32,11 +32,11 @@ type Route struct {
 	// SunsetPolicy is the URL of the sunset policy, linked with
 	// rel="sunset". Empty means no link.
 	SunsetPolicy string
-	// Successor is the URL (absolute, or relative to the request) of the
-	// endpoint that replaces this one, linked with
+	// SuccessorURL is the URL (absolute, or relative to the request) of
+	// the endpoint that replaces this one, linked with
 	// rel="successor-version" and named in 410 responses. Empty means
-	// none.
-	Successor string
+	// none. (Version.Successor, by contrast, names a version.)
+	SuccessorURL string
 }
 
 // Deprecate returns middleware that marks the responses of one route as
@@ -46,7 +46,7 @@ type Route struct {
 // version, the earlier deprecation and sunset times win and both sets of
 // links are sent.
 //
-//	dep, err := v.Deprecate(versioning.Route{Deprecated: t, Successor: "/v2/orders/search"})
+//	dep, err := v.Deprecate(versioning.Route{Deprecated: t, SuccessorURL: "/v2/orders/search"})
 //	if err != nil { ... }
 //	mux.Handle("GET /v2/orders/find", dep(findOrders))
 //
@@ -60,11 +60,11 @@ func (v *Versioner) Deprecate(rt Route) (func(http.Handler) http.Handler, error)
 		return nil, errors.New("versioning: route: " + err.Error())
 	}
 	succ := ""
-	if rt.Successor != "" {
-		if !validURIRef(rt.Successor) {
-			return nil, errors.New("versioning: route: invalid successor URL " + quote(rt.Successor))
+	if rt.SuccessorURL != "" {
+		if !validURIRef(rt.SuccessorURL) {
+			return nil, errors.New("versioning: route: invalid successor URL " + quote(rt.SuccessorURL))
 		}
-		succ = string(appendLink(nil, rt.Successor, "successor-version", ""))
+		succ = string(appendLink(nil, rt.SuccessorURL, "successor-version", ""))
 	}
 	var only []*version
 	for _, name := range rt.Versions {
@@ -99,7 +99,7 @@ func (v *Versioner) Deprecate(rt Route) (func(http.Handler) http.Handler, error)
 			v.observeDeprecated(r.Context(), name, label, d)
 			if v.afterSunset == Gone && d.retired(v.now()) {
 				d.apply(w.Header(), succ)
-				v.errh(w, r, v.routeGone(d, rt.Successor))
+				v.errh(w, r, v.routeGone(d, rt.SuccessorURL))
 				return
 			}
 			cw, rw := capture.Get(w, capture.Hold, 0)
