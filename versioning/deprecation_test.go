@@ -325,7 +325,7 @@ func TestRouteDeprecation(t *testing.T) {
 			}
 			var s seen
 			w := httptest.NewRecorder()
-			v.Handler(mw(recordingHandler(&s))).ServeHTTP(w, request("GET", "/orders/find", tt.hdr...))
+			v.Handler(mw.Handler(recordingHandler(&s))).ServeHTTP(w, request("GET", "/orders/find", tt.hdr...))
 			if w.Code != tt.status {
 				t.Fatalf("status %d, want %d: %s", w.Code, tt.status, w.Body)
 			}
@@ -366,7 +366,7 @@ func TestRouteDeprecation(t *testing.T) {
 			t.Fatal(err)
 		}
 		w := httptest.NewRecorder()
-		mw(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})).ServeHTTP(w, request("GET", "/x"))
+		mw.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})).ServeHTTP(w, request("GET", "/x"))
 		if w.Header().Get("Deprecation") != "@1735689600" {
 			t.Errorf("Deprecation %q", w.Header().Get("Deprecation"))
 		}

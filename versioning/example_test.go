@@ -130,7 +130,7 @@ func ExampleVersioner_Deprecate() {
 		log.Fatal(err)
 	}
 	mux := http.NewServeMux()
-	mux.Handle("GET /v2/orders/find", deprecated(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})))
+	mux.Handle("GET /v2/orders/find", deprecated.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})))
 
 	w := httptest.NewRecorder()
 	v.Handler(mux).ServeHTTP(w, httptest.NewRequest("GET", "/v2/orders/find", nil))

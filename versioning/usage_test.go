@@ -33,7 +33,7 @@ func TestUsageAndLog(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := v.Handler(mw(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})))
+	h := v.Handler(mw.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})))
 	call := func(version, key string) {
 		h.ServeHTTP(httptest.NewRecorder(), request("GET", "/x", "Api-Version", version, "X-Key", key))
 	}
