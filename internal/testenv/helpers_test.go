@@ -3,8 +3,10 @@ package testenv
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -63,5 +65,24 @@ func TestPingRedis(t *testing.T) {
 	}
 	if want := "redis\tno Redis at " + RedisAddr() + " (set RESTWELL_REDIS_ADDR): refused\n"; string(got) != want {
 		t.Errorf("skip log = %q, want %q", got, want)
+	}
+}
+
+func TestLogs(t *testing.T) {
+	var l Logs
+	log := slog.New(&l)
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() { log.Warn("w", "k", 1) })
+	}
+	wg.Wait()
+	log.With("a", 1).WithGroup("g").Error("e")
+	got := l.Messages()
+	want := []string{"WARN w", "WARN w", "WARN w", "WARN w", "ERROR e"}
+	if !slices.Equal(got, want) {
+		t.Errorf("Messages() = %q, want %q", got, want)
+	}
+	if n := l.Records()[0].NumAttrs(); n != 1 {
+		t.Errorf("first record has %d attributes, want 1", n)
 	}
 }
