@@ -61,7 +61,7 @@ func (a *itemAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_, _ = io.WriteString(w, a.body)
 }
 
-func newPriceVersioner(t *testing.T, cfg testConfig) *api {
+func newPriceVersioner(t testing.TB, cfg testConfig) *api {
 	t.Helper()
 	cfg.Versions = []Version{{Name: "1"}, {Name: "2"}}
 	cfg.PathTemplate = "/api/v{version}"
