@@ -194,13 +194,8 @@ func redisClient(tb testing.TB) *redis.Client {
 	tb.Helper()
 	addr := testenv.RedisAddr()
 	c := redis.NewClient(&redis.Options{Addr: addr, ContextTimeoutEnabled: true})
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	if err := c.Ping(ctx).Err(); err != nil {
-		c.Close()
-		testenv.Unavailable(tb, testenv.Redis, "no Redis at %s (set RESTWELL_REDIS_ADDR): %v", addr, err)
-	}
 	tb.Cleanup(func() { c.Close() })
+	testenv.PingRedis(tb, func(ctx context.Context) error { return c.Ping(ctx).Err() })
 	return c
 }
 

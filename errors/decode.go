@@ -209,13 +209,10 @@ func checkMediaType(h http.Header) *Error {
 	if ct == "" {
 		return mediaTypeError("the request has no Content-Type" + send)
 	}
-	mt, params, _ := strings.Cut(ct, ";")
-	typ, sub, ok := strings.Cut(strings.TrimSpace(mt), "/")
-	if !ok || !httpsyntax.IsToken(typ) || !httpsyntax.IsToken(sub) ||
-		!(strings.EqualFold(typ, "application") && strings.EqualFold(sub, "json") ||
-			len(sub) > len("+json") && strings.EqualFold(sub[len(sub)-len("+json"):], "+json")) {
+	if typ, sub, ok := httpsyntax.SplitMediaType(ct); !ok || !httpsyntax.IsJSON(typ, sub) {
 		return mediaTypeError("the request body must be JSON" + send)
 	}
+	_, params, _ := strings.Cut(ct, ";")
 	if cs, ok := mediaParam(params, "charset"); ok &&
 		!strings.EqualFold(cs, "utf-8") && !strings.EqualFold(cs, "utf8") && !strings.EqualFold(cs, "us-ascii") {
 		return mediaTypeError("the request body must be UTF-8 JSON" + send)
@@ -378,14 +375,15 @@ func decodeBody(body []byte, v any, useNumber, strict bool) *Error {
 		e.Err = err
 		return e
 	}
-	if strict && strings.HasPrefix(err.Error(), "json: unknown field ") {
-		fields := unknownFields(body, reflect.TypeOf(v))
-		if len(fields) == 0 {
-			fields = []FieldError{BodyField("", clipDetail(strings.TrimPrefix(err.Error(), "json: ")))}
+	if strict {
+		// encoding/json says only that there is an unknown field, in a
+		// message: find each one by the target type's fields instead. An
+		// error with none to find came from a json.Unmarshaler in v.
+		if fields := unknownFields(body, reflect.TypeOf(v)); len(fields) > 0 {
+			e := validationFailed("the request body has unknown fields", fields)
+			e.Err = err
+			return e
 		}
-		e := validationFailed("the request body has unknown fields", fields)
-		e.Err = err
-		return e
 	}
 	// An error of a json.Unmarshaler (time.Time, a custom type, ...): the
 	// value is wrong, but encoding/json does not say where.

@@ -78,3 +78,32 @@ func BenchmarkCheckUTF8(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkDecodeJSONUnknownFields decodes strict bodies with unknown
+// fields, the path that locates each of them:
+//
+//	go test ./errors -run '^$' -bench BenchmarkDecodeJSONUnknownFields -benchmem
+func BenchmarkDecodeJSONUnknownFields(b *testing.B) {
+	for _, bc := range []struct{ name, body string }{
+		{"one", `{"id": "ord-1", "price": {"amount": 12.5, "currency": "EUR"}, "items": [{"name": "pen", "qty": 2}], "extra": 1}`},
+		{"nested", `{"id": "ord-1", "price": {"amount": 12.5, "curency": "EUR"}, "items": [{"name": "pen", "qty": 2}, {"nam": "paper", "qty": 10}]}`},
+	} {
+		body := []byte(bc.body)
+		b.Run(bc.name, func(b *testing.B) {
+			rb := &decodeBenchBody{}
+			r := httptest.NewRequest(http.MethodPost, "/orders", nil)
+			r.Header.Set("Content-Type", "application/json")
+			r.Body = rb
+			r.ContentLength = int64(len(body))
+			b.ReportAllocs()
+			for b.Loop() {
+				rb.Reset(body)
+				var v decodeOrder
+				var e *Error
+				if err := DecodeJSON(r, &v, DisallowUnknownFields()); !As(err, &e) || e.Status != 422 {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

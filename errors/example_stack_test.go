@@ -110,7 +110,7 @@ func Example_stack() {
 		}
 		mu.Lock()
 		var page []stackItem
-		for id := req.Offset() + 1; id <= len(items) && len(page) < req.Limit(); id++ {
+		for id := req.Offset() + 1; id <= len(items) && len(page) < req.Fetch(); id++ {
 			page = append(page, *items[id])
 		}
 		mu.Unlock()

@@ -8,8 +8,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
+
+	"github.com/restwell/restwell/internal/testenv"
 )
 
 // withLogs returns a Renderer logging to a buffer, installed around h.
@@ -119,7 +120,7 @@ func TestRecover(t *testing.T) {
 		}
 	})
 	t.Run("panic after writing aborts the connection", func(t *testing.T) {
-		var logs lockedBuffer
+		var logs testenv.Buffer
 		rd := &Renderer{Logger: slog.New(slog.NewTextHandler(&logs, nil))}
 		srv := httptest.NewServer(rd.Handler(Recover(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "application/json")
@@ -171,25 +172,6 @@ func TestRecover(t *testing.T) {
 			t.Errorf("status = %d", rec.Code)
 		}
 	})
-}
-
-// lockedBuffer is a bytes.Buffer safe to write from a server goroutine
-// while the test reads it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 func TestPanicError(t *testing.T) {

@@ -8,7 +8,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
+	"unicode/utf8"
 )
 
 var (
@@ -18,65 +20,164 @@ var (
 
 // unknownFields returns a FieldError for each object member in body that
 // has no field in the Go type t to go to, by the rules of encoding/json.
-// encoding/json only says that there is one and names it; this finds
-// where. Values that decode themselves (json.Unmarshaler,
-// encoding.TextUnmarshaler) and interfaces are not looked into.
+// encoding/json only says, in an error message, that there is one; this
+// finds each, in one pass over the tokens of body, so that a repeated
+// member is checked every time it appears. Values that decode themselves
+// (json.Unmarshaler, encoding.TextUnmarshaler), interfaces and values of
+// the wrong shape are not looked into. Invalid JSON yields what was found
+// before the error.
 func unknownFields(body []byte, t reflect.Type) []FieldError {
-	var doc any
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	if dec.Decode(&doc) != nil {
-		return nil
-	}
-	var out []FieldError
-	walkUnknown(doc, t, nil, &out)
-	return out
+	w := unknownWalker{dec: json.NewDecoder(bytes.NewReader(body))}
+	w.dec.UseNumber()
+	w.value(t, nil)
+	return w.out
 }
 
-func walkUnknown(doc any, t reflect.Type, path []string, out *[]FieldError) {
-	for {
+type unknownWalker struct {
+	dec *json.Decoder
+	out []FieldError
+}
+
+// value reads one JSON value that decodes into a value of type t (nil:
+// not looked into) at path, and reports the unknown members in it.
+func (w *unknownWalker) value(t reflect.Type, path []string) error {
+	tok, err := w.dec.Token()
+	if err != nil {
+		return err
+	}
+	d, ok := tok.(json.Delim)
+	if !ok {
+		return nil
+	}
+	t = container(t)
+	switch d {
+	case '{':
+		var fields *fieldSet
+		var elem reflect.Type
+		if t != nil && t.Kind() == reflect.Struct {
+			fields = cachedFields(t)
+		} else if t != nil && t.Kind() == reflect.Map {
+			elem = t.Elem()
+		}
+		for w.dec.More() {
+			tok, err := w.dec.Token()
+			if err != nil {
+				return err
+			}
+			key, _ := tok.(string)
+			next := elem
+			if fields != nil {
+				if f := fields.find(key); f != nil {
+					next = f.typ
+				} else {
+					w.out = append(w.out, BodyField(Pointer(append(path, key)...), "is not a known field"))
+				}
+			}
+			if err := w.value(next, append(path, key)); err != nil {
+				return err
+			}
+		}
+	case '[':
+		var elem reflect.Type
+		n := -1
+		if t != nil && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array) {
+			elem = t.Elem()
+			if t.Kind() == reflect.Array {
+				n = t.Len() // encoding/json skips the rest unseen
+			}
+		}
+		for i := 0; w.dec.More(); i++ {
+			next := elem
+			if n >= 0 && i >= n {
+				next = nil
+			}
+			if err := w.value(next, append(path, strconv.Itoa(i))); err != nil {
+				return err
+			}
+		}
+	}
+	_, err = w.dec.Token() // the closing delimiter
+	return err
+}
+
+// container returns t without its pointers if encoding/json looks into
+// its values, and nil for a type that decodes itself or holds no members.
+func container(t reflect.Type) reflect.Type {
+	for t != nil {
 		if t.Implements(jsonUnmarshalerType) || reflect.PointerTo(t).Implements(jsonUnmarshalerType) ||
 			t.Implements(textUnmarshalerType) || reflect.PointerTo(t).Implements(textUnmarshalerType) {
-			return
+			return nil
 		}
-		if t.Kind() != reflect.Pointer {
-			break
-		}
-		t = t.Elem()
-	}
-	switch t.Kind() {
-	case reflect.Struct:
-		obj, ok := doc.(map[string]any)
-		if !ok {
-			return
-		}
-		fields := jsonFields(t)
-		for k, x := range obj {
-			f := findField(fields, k)
-			if f == nil {
-				*out = append(*out, BodyField(Pointer(append(path, k)...), "is not a known field"))
-				continue
-			}
-			walkUnknown(x, f.typ, append(path, k), out)
-		}
-	case reflect.Map:
-		if obj, ok := doc.(map[string]any); ok {
-			for k, x := range obj {
-				walkUnknown(x, t.Elem(), append(path, k), out)
-			}
-		}
-	case reflect.Slice, reflect.Array:
-		arr, ok := doc.([]any)
-		if !ok {
-			return
-		}
-		if t.Kind() == reflect.Array && len(arr) > t.Len() {
-			arr = arr[:t.Len()] // encoding/json skips the rest unseen
-		}
-		for i, x := range arr {
-			walkUnknown(x, t.Elem(), append(path, strconv.Itoa(i)), out)
+		switch t.Kind() {
+		case reflect.Pointer:
+			t = t.Elem()
+		case reflect.Struct, reflect.Map, reflect.Slice, reflect.Array:
+			return t
+		default:
+			return nil
 		}
 	}
+	return nil
+}
+
+// fieldCache maps a struct type to its *fieldSet, built once per type.
+// It grows with the number of struct types decoded strictly, as
+// encoding/json's own cache does; it is safe for concurrent use.
+var fieldCache sync.Map // reflect.Type -> *fieldSet
+
+func cachedFields(t reflect.Type) *fieldSet {
+	if fs, ok := fieldCache.Load(t); ok {
+		return fs.(*fieldSet)
+	}
+	fs, _ := fieldCache.LoadOrStore(t, newFieldSet(jsonFields(t)))
+	return fs.(*fieldSet)
+}
+
+// fieldSet finds the field of a struct that an object member decodes
+// into, as encoding/json does: the field of that exact name, else the
+// first, in field order, whose name folds to the same.
+type fieldSet struct {
+	exact  map[string]*jsonField
+	folded map[string]*jsonField
+}
+
+func newFieldSet(fields []jsonField) *fieldSet {
+	byIndex := slices.Clone(fields)
+	slices.SortFunc(byIndex, func(a, b jsonField) int { return slices.Compare(a.index, b.index) })
+	fs := &fieldSet{exact: make(map[string]*jsonField, len(fields)), folded: make(map[string]*jsonField, len(fields))}
+	for i := range byIndex {
+		f := &byIndex[i]
+		fs.exact[f.name] = f
+		if k := foldName(f.name); fs.folded[k] == nil {
+			fs.folded[k] = f
+		}
+	}
+	return fs
+}
+
+func (fs *fieldSet) find(key string) *jsonField {
+	if f := fs.exact[key]; f != nil {
+		return f
+	}
+	return fs.folded[foldName(key)]
+}
+
+// foldName returns name in the case-folded form encoding/json matches
+// member names by: ASCII letters upper-cased, other characters mapped
+// through unicode.ToLower, then unicode.ToUpper.
+func foldName(name string) string {
+	b := make([]byte, 0, len(name))
+	for _, r := range name {
+		if r < utf8.RuneSelf {
+			if 'a' <= r && r <= 'z' {
+				r -= 'a' - 'A'
+			}
+			b = append(b, byte(r))
+			continue
+		}
+		b = utf8.AppendRune(b, unicode.ToUpper(unicode.ToLower(r)))
+	}
+	return string(b)
 }
 
 // jsonField is a struct field as encoding/json sees it.
@@ -85,22 +186,6 @@ type jsonField struct {
 	tagged bool
 	index  []int
 	typ    reflect.Type
-}
-
-// findField returns the field a member named key decodes into: an exact
-// match first, else a case-insensitive one, as encoding/json does.
-func findField(fields []jsonField, key string) *jsonField {
-	for i := range fields {
-		if fields[i].name == key {
-			return &fields[i]
-		}
-	}
-	for i := range fields {
-		if strings.EqualFold(fields[i].name, key) {
-			return &fields[i]
-		}
-	}
-	return nil
 }
 
 // jsonFields returns the fields encoding/json decodes into for the struct

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"reflect"
 	"slices"
-	"strings"
 	"testing"
 )
 
@@ -100,6 +99,9 @@ func TestUnknownFields(t *testing.T) {
 			[]string{"/by_name/a b/v", "/kids/1/y", "/pair/0/z", "/ptr_kid/u"}},
 		{"values that decode themselves, and any, are not looked into", `{"any": {"q": 1}, "text": "t", "raw": {"q": 1}, "nested": {"name": "n", "q/r": 1}}`, []string{"/nested/q~1r"}},
 		{"wrong shapes are left to encoding/json", `{"kids": {"y": 1}, "by_name": [1], "nested": 3, "ptr_kid": null}`, nil},
+		{"a repeated member is checked each time", `{"kids": [{"q": 1}], "kids": [{"x": 1}], "id": "a", "id": "b"}`, []string{"/kids/0/q"}},
+		{"escaped names are compared unescaped", `{"\u0069d": "a", "k\u0069ds": [{"\u0078": 1, "\u0079": 2}]}`, []string{"/kids/0/y"}},
+		{"after an error, what was found before it", `{"zz": 1, "id": }`, []string{"/zz"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -111,9 +113,12 @@ func TestUnknownFields(t *testing.T) {
 				t.Errorf("unknown fields at %q, want %q", got, tc.want)
 			}
 			// encoding/json must agree that there is an unknown field.
-			err := strictUnmarshal([]byte(tc.body), new(unkDoc))
-			if jsonSaw := err != nil && strings.HasPrefix(err.Error(), "json: unknown field "); jsonSaw != (len(tc.want) > 0) {
-				t.Errorf("encoding/json says %v", err)
+			if !json.Valid([]byte(tc.body)) {
+				return
+			}
+			strictErr := strictUnmarshal([]byte(tc.body), new(unkDoc))
+			if jsonSaw := strictErr != nil && json.Unmarshal([]byte(tc.body), new(unkDoc)) == nil; jsonSaw != (len(tc.want) > 0) {
+				t.Errorf("encoding/json says %v", strictErr)
 			}
 		})
 	}
@@ -125,9 +130,11 @@ func TestUnknownFields(t *testing.T) {
 func TestDecodeJSONUnknownFieldInsideUnmarshaler(t *testing.T) {
 	err := DecodeJSON(decodeRequest(decodeCT, `{"strict": {"B": 1}}`), new(unkDoc), DisallowUnknownFields())
 	e := decodeStatus(t, err)
+	// The target's own fields are all known: the error is the
+	// Unmarshaler's, reported as an invalid value.
 	want := []FieldError{BodyField("", `unknown field "B"`)}
-	if e.Status != 422 || !reflect.DeepEqual(e.Fields, want) {
-		t.Errorf("got %d %v, want 422 %v", e.Status, e.Fields, want)
+	if e.Status != 422 || e.Message != "the request body has an invalid value" || !reflect.DeepEqual(e.Fields, want) {
+		t.Errorf("got %d %q %v, want 422 %q %v", e.Status, e.Message, e.Fields, "the request body has an invalid value", want)
 	}
 }
 
@@ -147,4 +154,94 @@ func TestDecodeJSONManyUnknownFields(t *testing.T) {
 	if e.Status != 422 || len(e.Fields) != MaxFieldErrors || e.Message != want {
 		t.Errorf("got %d, %d fields, %q", e.Status, len(e.Fields), e.Message)
 	}
+}
+
+// unkFold has fields whose names fold alike, and names that fold only by
+// Unicode rules (K is U+212A KELVIN SIGN, ſ U+017F LATIN SMALL LETTER LONG S).
+type unkFold struct {
+	Upper  unkKid `json:"NAME"`
+	Lower  []int  `json:"name"`
+	Kelvin int    `json:"k"`
+	Sharp  int    `json:"straße"`
+	Embedded
+}
+
+type Embedded struct {
+	Inner unkKid `json:"inner"`
+}
+
+func TestUnknownFieldsFolding(t *testing.T) {
+	tests := []struct {
+		name string
+		body string
+		want []string
+	}{
+		{"exact names win", `{"NAME": {"x": 1}, "name": [1]}`, nil},
+		{"a folded name goes to the first such field", `{"Name": {"y": 1}}`, []string{"/Name/y"}},
+		{"Unicode folding", `{"\u212a": 1, "K": 2, "STRAßE": 3, "ſtraße": 4}`, nil},
+		{"not folded alike", `{"straſe": 1, "strasse": 2}`, []string{"/strasse", "/straſe"}},
+		{"promoted through an embedded struct", `{"INNER": {"x": 1, "z": 2}, "Embedded": {}}`, []string{"/Embedded", "/INNER/z"}},
+		{"maps look into values only", `{"inner": {"x": 1}}`, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var got []string
+			for _, f := range normalizeFields(unknownFields([]byte(tc.body), reflect.TypeFor[unkFold]())) {
+				got = append(got, f.Path)
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("unknown fields at %q, want %q", got, tc.want)
+			}
+			strictErr := strictUnmarshal([]byte(tc.body), new(unkFold))
+			looseErr := json.Unmarshal([]byte(tc.body), new(unkFold))
+			if jsonSaw := strictErr != nil && looseErr == nil; jsonSaw != (len(tc.want) > 0) {
+				t.Errorf("encoding/json says strict %v, loose %v", strictErr, looseErr)
+			}
+		})
+	}
+}
+
+// unkFuzz is a target with no type that decodes itself, so that strict
+// decoding fails where plain decoding succeeds exactly when a member is
+// unknown.
+type unkFuzz struct {
+	unkBase
+	unkOther
+	ID     string               `json:"id"`
+	Name   string               `json:"NAME"`
+	Kelvin int                  `json:"k"`
+	Kids   []unkKid             `json:"kids"`
+	Pair   [1]unkKid            `json:"pair"`
+	ByName map[string]unkKid    `json:"by_name"`
+	Ptr    *unkKid              `json:"ptr"`
+	Any    any                  `json:"any"`
+	Deeper struct{ A []unkKid } `json:"deeper"`
+}
+
+// FuzzUnknownFields checks the unknown-field finder against encoding/json
+// itself: an unknown member is what makes strict decoding fail where
+// plain decoding succeeds, and the finder must find one exactly then.
+func FuzzUnknownFields(f *testing.F) {
+	for _, s := range []string{
+		`{"id": "a", "kids": [{"x": 1}, {"y": 2}]}`, `{"ID": 1}`, `{"\u212a": 1}`, `{"pair": [{}, {"q": 1}]}`,
+		`{"by_name": {"a": {"x": 1, "b": 2}}}`, `{"deeper": {"a": [{"X": 1}]}}`, `{"shared": 1, "deep": 2, "other": 3}`,
+		`{"ptr": {"x": 1}, "ptr": {"w": 1}}`, `{"any": {"q": 1}, "name": "n"}`, `[]`, `{"kids": {"q": 1}}`,
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, body string) {
+		found := unknownFields([]byte(body), reflect.TypeFor[*unkFuzz]())
+		for _, fe := range found {
+			if fe.In != InBody || fe.Path == "" || fe.Path[0] != '/' || fe.Detail != "is not a known field" {
+				t.Fatalf("body %q: field error %+v", body, fe)
+			}
+		}
+		if json.Unmarshal([]byte(body), new(unkFuzz)) != nil {
+			return
+		}
+		strictErr := strictUnmarshal([]byte(body), new(unkFuzz))
+		if (strictErr != nil) != (len(found) > 0) {
+			t.Fatalf("body %q: strict encoding/json says %v, found %v", body, strictErr, found)
+		}
+	})
 }

@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+
+	"github.com/restwell/restwell/internal/httpsyntax"
 )
 
 // DefaultFingerprint is the fingerprint used when Config.Fingerprint is
@@ -93,10 +95,7 @@ func unescape(s string) string {
 }
 
 func appendMediaType(b []byte, ct string) []byte {
-	if i := strings.IndexByte(ct, ';'); i >= 0 {
-		ct = ct[:i]
-	}
-	ct = strings.TrimSpace(ct)
+	ct = httpsyntax.MediaType(ct)
 	b = binary.AppendUvarint(b, uint64(len(ct)))
 	for i := 0; i < len(ct); i++ {
 		c := ct[i]

@@ -505,6 +505,6 @@ func FuzzParse(f *testing.F) {
 		if _, err := p.Page(req, nil); err != nil {
 			t.Fatalf("Page after a successful Parse: %v", err)
 		}
-		_ = req.Query(Postgres)
+		_ = req.Query(PostgreSQL)
 	})
 }

@@ -42,7 +42,7 @@
 //		if err != nil {
 //			return err
 //		}
-//		list, err := scanItems(rows) // up to q.Limit rows
+//		list, err := scanItems(rows) // up to q.Fetch rows
 //		if err != nil {
 //			return err
 //		}

@@ -45,7 +45,7 @@ func Example() {
 	if err != nil {
 		panic(err)
 	}
-	q := req.Query(pagination.Postgres)
+	q := req.Query(pagination.PostgreSQL)
 	fmt.Println("SELECT * FROM items" + q.Where() + q.Tail())
 
 	// Rows as the database returned them: limit+1 of them.
@@ -61,7 +61,7 @@ func Example() {
 	if err != nil {
 		panic(err)
 	}
-	q = req.Query(pagination.Postgres)
+	q = req.Query(pagination.PostgreSQL)
 	fmt.Println("SELECT * FROM items" + q.Where() + q.Tail())
 	fmt.Println(q.Args...)
 	// Output:

@@ -97,15 +97,15 @@ func (r *OffsetRequest) Size() int { return r.size }
 // Offset returns the number of rows to skip, (Page()-1)*Size().
 func (r *OffsetRequest) Offset() int { return (r.page - 1) * r.size }
 
-// Limit returns the number of rows to fetch, Size()+1, so that OffsetPage
-// can tell whether another page follows.
-func (r *OffsetRequest) Limit() int { return r.size + 1 }
+// Fetch returns the number of rows to fetch, Size()+1, so that OffsetPage
+// can tell whether another page follows. It is the query's LIMIT.
+func (r *OffsetRequest) Fetch() int { return r.size + 1 }
 
-// Tail returns " LIMIT " Limit() " OFFSET " Offset(), integers the Offset
+// Tail returns " LIMIT " Fetch() " OFFSET " Offset(), integers the Offset
 // pager has bounded. Put a complete ORDER BY, ending with a unique column,
 // before it: without one, rows may move between pages.
 func (r *OffsetRequest) Tail() string {
-	return " LIMIT " + strconv.Itoa(r.Limit()) + " OFFSET " + strconv.Itoa(r.Offset())
+	return " LIMIT " + strconv.Itoa(r.Fetch()) + " OFFSET " + strconv.Itoa(r.Offset())
 }
 
 // Parse reads the page and size parameters of r. A value that is not an
@@ -155,7 +155,7 @@ func (o *Offset) Parse(r *http.Request) (*OffsetRequest, error) {
 }
 
 // OffsetPage builds the response page for req from items, the rows fetched
-// with req.Limit() and req.Offset(): it keeps the first Size() and makes
+// with req.Fetch() and req.Offset(): it keeps the first Size() and makes
 // the links. Call SetTotal if you counted the collection, to add the last
 // link.
 func OffsetPage[T any](req *OffsetRequest, items []T) *Page[T] {

@@ -35,9 +35,9 @@ func TestOffsetParse(t *testing.T) {
 			t.Errorf("%q: %v", tt.query, err)
 			continue
 		}
-		if req.Page() != tt.page || req.Size() != tt.size || req.Offset() != tt.offset || req.Limit() != tt.size+1 {
+		if req.Page() != tt.page || req.Size() != tt.size || req.Offset() != tt.offset || req.Fetch() != tt.size+1 {
 			t.Errorf("%q: page %d size %d offset %d limit %d, want %d %d %d %d", tt.query,
-				req.Page(), req.Size(), req.Offset(), req.Limit(), tt.page, tt.size, tt.offset, tt.size+1)
+				req.Page(), req.Size(), req.Offset(), req.Fetch(), tt.page, tt.size, tt.offset, tt.size+1)
 		}
 	}
 	req, _ := o.Parse(get("/items?page=3&size=5"))

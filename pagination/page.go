@@ -72,8 +72,8 @@ type Links struct {
 }
 
 // Page builds the response page for req from items, the rows fetched with
-// req.Query: up to Limit()+1 of them, in the order the query returned. It
-// keeps the first Limit() (the one more only tells that another page
+// req.Query: up to Query.Fetch of them, in the order the query returned.
+// It keeps the first Limit() (the one more only tells that another page
 // follows), puts a backward page back in forward order, and makes the
 // cursors and links. Page reorders items in place.
 //

@@ -6,16 +6,18 @@ import (
 	"strings"
 )
 
-// Dialect is the SQL flavour a Query is written in.
+// Dialect is the SQL flavour a Query is written in. The zero Dialect is
+// none of them: Build refuses it and Request.Query panics on it. The
+// names and values are those of sqlstore.Dialect.
 type Dialect uint8
 
 const (
+	// PostgreSQL writes $1, $2, ... placeholders, numbered after the
+	// caller's own arguments, and NULLS FIRST/LAST.
+	PostgreSQL Dialect = iota + 1
 	// SQLite writes ? placeholders and NULLS FIRST/LAST (SQLite 3.30 or
 	// newer).
-	SQLite Dialect = iota
-	// Postgres writes $1, $2, ... placeholders, numbered after the
-	// caller's own arguments, and NULLS FIRST/LAST.
-	Postgres
+	SQLite
 	// MySQL writes ? placeholders and, since MySQL has no NULLS FIRST/LAST,
 	// places NULLs with an "expr IS NULL" sort term. It also suits MariaDB.
 	MySQL
@@ -24,10 +26,10 @@ const (
 // String returns the dialect's name.
 func (d Dialect) String() string {
 	switch d {
+	case PostgreSQL:
+		return "PostgreSQL"
 	case SQLite:
 		return "SQLite"
-	case Postgres:
-		return "Postgres"
 	case MySQL:
 		return "MySQL"
 	}
@@ -70,7 +72,7 @@ type Key struct {
 //
 // or, with a filter of your own and its arguments first:
 //
-//	q := req.Query(pagination.Postgres, shopID)
+//	q := req.Query(pagination.PostgreSQL, shopID)
 //	rows, err := db.QueryContext(ctx, "SELECT id, name FROM items WHERE shop_id = $1"+q.And()+q.Tail(), q.Args...)
 //
 // Values are never formatted into the SQL: Cond refers to them by
@@ -82,9 +84,10 @@ type Query struct {
 	// OrderBy is the sort, without the ORDER BY keywords. It always ends
 	// with the unique tie-breaker.
 	OrderBy string
-	// Limit is the number of rows to fetch: the page size plus one, so
-	// that Pager.Page can tell whether another page follows.
-	Limit int
+	// Fetch is the number of rows to fetch, the query's LIMIT: the page
+	// size plus one, so that Pager.Page can tell whether another page
+	// follows.
+	Fetch int
 	// Args holds the caller's arguments, then those Cond refers to.
 	Args []any
 }
@@ -106,10 +109,10 @@ func (q Query) And() string {
 	return " AND (" + q.Cond + ")"
 }
 
-// Tail returns " ORDER BY " OrderBy " LIMIT " Limit. Limit is an int the
+// Tail returns " ORDER BY " OrderBy " LIMIT " Fetch. Fetch is an int the
 // Pager has bounded, written as a decimal literal.
 func (q Query) Tail() string {
-	return " ORDER BY " + q.OrderBy + " LIMIT " + strconv.Itoa(q.Limit)
+	return " ORDER BY " + q.OrderBy + " LIMIT " + strconv.Itoa(q.Fetch)
 }
 
 var (
@@ -123,7 +126,7 @@ var (
 // Build writes the keyset query for the page of limit rows after (or, with
 // backward, before) the row whose sort-key values are values, in the order
 // of keys. Empty values means the first page. args are the caller's own
-// arguments; they come first in Query.Args and, for Postgres, placeholders
+// arguments; they come first in Query.Args and, for PostgreSQL, placeholders
 // are numbered after them.
 //
 // The last key must be unique and NOT NULL (the tie-breaker, usually the
@@ -134,7 +137,7 @@ var (
 // the boundary row is never repeated. A backward query sorts in reverse;
 // Pager.Page puts its rows back in forward order.
 func Build(d Dialect, keys []Key, values []any, backward bool, limit int, args ...any) (Query, error) {
-	if d > MySQL {
+	if d < PostgreSQL || d > MySQL {
 		return Query{}, errBadDialect
 	}
 	if len(keys) == 0 {
@@ -147,7 +150,7 @@ func Build(d Dialect, keys []Key, values []any, backward bool, limit int, args .
 		return Query{}, errValueCount
 	}
 	b := builder{d: d, args: append(make([]any, 0, len(args)+2*len(values)), args...), base: len(args)}
-	q := Query{Limit: limit + 1}
+	q := Query{Fetch: limit + 1}
 	if len(values) > 0 {
 		for i, k := range keys {
 			if k.Nulls == NotNull && values[i] == nil {
@@ -168,11 +171,11 @@ type builder struct {
 	sb   strings.Builder
 	args []any
 	base int
-	nums []int // Postgres: the placeholder number of each value, 0 if not yet used
+	nums []int // PostgreSQL: the placeholder number of each value, 0 if not yet used
 }
 
 func (b *builder) placeholder(i int, v any) {
-	if b.d != Postgres {
+	if b.d != PostgreSQL {
 		b.sb.WriteByte('?')
 		b.args = append(b.args, v)
 		return

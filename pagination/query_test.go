@@ -31,29 +31,29 @@ func TestBuild(t *testing.T) {
 			"", "a DESC, id DESC", []any{}},
 		{"id only", SQLite, []Key{id}, []any{5}, false, nil,
 			"id > ?", "id ASC", []any{5}},
-		{"id only desc", Postgres, []Key{idd}, []any{5}, false, nil,
+		{"id only desc", PostgreSQL, []Key{idd}, []any{5}, false, nil,
 			"id < $1", "id DESC", []any{5}},
 		{"row value asc", SQLite, []Key{a, id}, []any{1, 2}, false, nil,
 			"(a, id) > (?, ?)", "a ASC, id ASC", []any{1, 2}},
-		{"row value desc after caller args", Postgres, []Key{ad, idd}, []any{1, 2}, false, []any{"x", "y"},
+		{"row value desc after caller args", PostgreSQL, []Key{ad, idd}, []any{1, 2}, false, []any{"x", "y"},
 			"(a, id) < ($3, $4)", "a DESC, id DESC", []any{"x", "y", 1, 2}},
-		{"row value desc backward", Postgres, []Key{ad, idd}, []any{1, 2}, true, nil,
+		{"row value desc backward", PostgreSQL, []Key{ad, idd}, []any{1, 2}, true, nil,
 			"(a, id) > ($1, $2)", "a ASC, id ASC", []any{1, 2}},
 		{"row value mysql", MySQL, []Key{a, id}, []any{1, 2}, false, nil,
 			"(a, id) > (?, ?)", "a ASC, id ASC", []any{1, 2}},
 		{"mixed directions", SQLite, []Key{ad, id}, []any{1, 2}, false, nil,
 			"(a < ?) OR (a = ? AND id > ?)", "a DESC, id ASC", []any{1, 1, 2}},
-		{"mixed directions postgres reuses placeholders", Postgres, []Key{ad, id}, []any{1, 2}, false, []any{"x"},
+		{"mixed directions postgres reuses placeholders", PostgreSQL, []Key{ad, id}, []any{1, 2}, false, []any{"x"},
 			"(a < $2) OR (a = $2 AND id > $3)", "a DESC, id ASC", []any{"x", 1, 2}},
 		{"mixed directions backward", SQLite, []Key{ad, id}, []any{1, 2}, true, nil,
 			"(a > ?) OR (a = ? AND id < ?)", "a ASC, id DESC", []any{1, 1, 2}},
-		{"nulls last, value", Postgres, []Key{a, bl, id}, []any{1, "b", 2}, false, nil,
+		{"nulls last, value", PostgreSQL, []Key{a, bl, id}, []any{1, "b", 2}, false, nil,
 			"(a > $1) OR (a = $1 AND (b > $2 OR b IS NULL)) OR (a = $1 AND b = $2 AND id > $3)",
 			"a ASC, b ASC NULLS LAST, id ASC", []any{1, "b", 2}},
-		{"nulls last, null", Postgres, []Key{a, bl, id}, []any{1, nil, 2}, false, nil,
+		{"nulls last, null", PostgreSQL, []Key{a, bl, id}, []any{1, nil, 2}, false, nil,
 			"(a > $1) OR (a = $1 AND b IS NULL AND id > $2)",
 			"a ASC, b ASC NULLS LAST, id ASC", []any{1, 2}},
-		{"nulls last, null, backward", Postgres, []Key{a, bl, id}, []any{1, nil, 2}, true, nil,
+		{"nulls last, null, backward", PostgreSQL, []Key{a, bl, id}, []any{1, nil, 2}, true, nil,
 			"(a < $1) OR (a = $1 AND b IS NOT NULL) OR (a = $1 AND b IS NULL AND id < $2)",
 			"a DESC, b DESC NULLS FIRST, id DESC", []any{1, 2}},
 		{"nulls last, value, backward", SQLite, []Key{bl, id}, []any{"b", 2}, true, nil,
@@ -92,8 +92,8 @@ func TestBuild(t *testing.T) {
 			if !reflect.DeepEqual(q.Args, tt.wantArgs) {
 				t.Errorf("args %#v, want %#v", q.Args, tt.wantArgs)
 			}
-			if q.Limit != 11 {
-				t.Errorf("limit %d, want 11", q.Limit)
+			if q.Fetch != 11 {
+				t.Errorf("fetch %d, want 11", q.Fetch)
 			}
 			if strings.Contains(q.Cond, ">=") || strings.Contains(q.Cond, "<=") {
 				t.Errorf("cond %q is not strict", q.Cond)
@@ -113,6 +113,7 @@ func TestBuildErrors(t *testing.T) {
 	}{
 		{"no keys", SQLite, nil, nil, 10},
 		{"bad dialect", Dialect(9), []Key{id}, nil, 10},
+		{"zero dialect", Dialect(0), []Key{id}, nil, 10},
 		{"zero limit", SQLite, []Key{id}, nil, 0},
 		{"too few values", SQLite, []Key{{Expr: "a"}, id}, []any{1}, 10},
 		{"null in a NotNull key", SQLite, []Key{id}, []any{nil}, 10},
@@ -125,8 +126,8 @@ func TestBuildErrors(t *testing.T) {
 }
 
 func TestQueryFragments(t *testing.T) {
-	first := Query{OrderBy: "id ASC", Limit: 21}
-	next := Query{Cond: "id > ?", OrderBy: "id ASC", Limit: 21}
+	first := Query{OrderBy: "id ASC", Fetch: 21}
+	next := Query{Cond: "id > ?", OrderBy: "id ASC", Fetch: 21}
 	tests := []struct{ got, want string }{
 		{first.Where(), ""},
 		{first.And(), ""},
@@ -139,7 +140,7 @@ func TestQueryFragments(t *testing.T) {
 			t.Errorf("got %q, want %q", tt.got, tt.want)
 		}
 	}
-	for d, want := range map[Dialect]string{SQLite: "SQLite", Postgres: "Postgres", MySQL: "MySQL", 7: "Dialect(7)"} {
+	for d, want := range map[Dialect]string{PostgreSQL: "PostgreSQL", SQLite: "SQLite", MySQL: "MySQL", 0: "Dialect(0)", 7: "Dialect(7)"} {
 		if d.String() != want {
 			t.Errorf("Dialect(%d).String() = %q, want %q", d, d.String(), want)
 		}
@@ -152,10 +153,14 @@ func TestRequestQueryPanicsOnBadDialect(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer func() {
-		if recover() == nil {
-			t.Error("no panic for an undeclared dialect")
-		}
-	}()
-	req.Query(Dialect(200))
+	for _, d := range []Dialect{0, MySQL + 1, 200} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("Query(Dialect(%d)): no panic for an undeclared dialect", d)
+				}
+			}()
+			req.Query(d)
+		}()
+	}
 }

@@ -45,7 +45,7 @@ func (r *Request) Values() []any { return r.values }
 func (r *Request) Keys() []Key { return slices.Clone(r.sort.keys) }
 
 // Query returns the keyset query for the page: the condition, the ORDER
-// BY, the number of rows to fetch (Limit()+1) and the arguments, args
+// BY, the number of rows to fetch (Fetch, Limit()+1) and the arguments, args
 // first. Query panics if d is not one of the declared dialects.
 //
 // Total counts, if you want them, come from a separate COUNT(*) with your

@@ -22,13 +22,8 @@ func newClient(t testing.TB) *redis.Client {
 	t.Helper()
 	addr := testenv.RedisAddr()
 	c := redis.NewClient(&redis.Options{Addr: addr})
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	if err := c.Ping(ctx).Err(); err != nil {
-		c.Close()
-		testenv.Unavailable(t, testenv.Redis, "no Redis at %s (set RESTWELL_REDIS_ADDR): %v", addr, err)
-	}
 	t.Cleanup(func() { c.Close() })
+	testenv.PingRedis(t, func(ctx context.Context) error { return c.Ping(ctx).Err() })
 	return c
 }
 

@@ -10,7 +10,7 @@ import (
 // cares.
 type mediaRange struct {
 	// json reports whether a JSON response matches the range: */*,
-	// application/*, application/json or application/<anything>+json.
+	// application/*, application/json or application/<name>+json.
 	json bool
 	// q is the weight in thousandths, 0 to 1000.
 	q int
@@ -67,7 +67,7 @@ func (v *Versioner) parseRange(s string) (mr mediaRange, rest string, ok bool) {
 	var param, vendor string
 	hasParam, hasVendor := false, false
 	if strings.EqualFold(typ, "application") {
-		mr.json = sub == "*" || strings.EqualFold(sub, "json") || hasSuffixFold(sub, "+json")
+		mr.json = sub == "*" || httpsyntax.IsJSON(typ, sub)
 		if mr.json && v.vendor != "" && len(sub) > len(v.vendor)+len("+json") &&
 			strings.EqualFold(sub[:len(v.vendor)], v.vendor) && hasSuffixFold(sub, "+json") {
 			vendor, hasVendor = v.vendorVersion(sub[len(v.vendor) : len(sub)-len("+json")])

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -85,7 +86,7 @@ func TestAccept(t *testing.T) {
 			v.Handler(recordingHandler(&s)).ServeHTTP(w, r)
 			got := s.version
 			if !s.called {
-				got = itoa(w.Code)
+				got = strconv.Itoa(w.Code)
 			}
 			if got != want {
 				t.Errorf("strict %v, %s: Accept %q gave %s, want %s; body %s", strict, tt.description, tt.accept, got, want, w.Body)
@@ -119,7 +120,7 @@ func TestAcceptDateVendor(t *testing.T) {
 		v.Handler(recordingHandler(&s)).ServeHTTP(w, request("GET", "/x", "Accept", accept))
 		got := s.version
 		if !s.called {
-			got = itoa(w.Code)
+			got = strconv.Itoa(w.Code)
 		}
 		if got != want {
 			t.Errorf("Accept %q gave %s, want %s", accept, got, want)

@@ -298,7 +298,7 @@ func TestRouteDeprecation(t *testing.T) {
 		{Name: "1", Deprecated: versionDep, Sunset: sunset.Add(-time.Hour), Doc: "https://x.example/v1"},
 		{Name: "2"},
 	}
-	route := Route{Deprecated: t0, Sunset: sunset, Doc: "https://x.example/find", Successor: "/v2/orders/search", Versions: []string{"1", "2"}}
+	route := Route{Deprecated: t0, Sunset: sunset, Doc: "https://x.example/find", SuccessorURL: "/v2/orders/search", Versions: []string{"1", "2"}}
 	tests := []struct {
 		name     string
 		route    Route
@@ -325,7 +325,7 @@ func TestRouteDeprecation(t *testing.T) {
 			}
 			var s seen
 			w := httptest.NewRecorder()
-			v.Handler(mw(recordingHandler(&s))).ServeHTTP(w, request("GET", "/orders/find", tt.hdr...))
+			v.Handler(mw.Handler(recordingHandler(&s))).ServeHTTP(w, request("GET", "/orders/find", tt.hdr...))
 			if w.Code != tt.status {
 				t.Fatalf("status %d, want %d: %s", w.Code, tt.status, w.Body)
 			}
@@ -366,7 +366,7 @@ func TestRouteDeprecation(t *testing.T) {
 			t.Fatal(err)
 		}
 		w := httptest.NewRecorder()
-		mw(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})).ServeHTTP(w, request("GET", "/x"))
+		mw.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})).ServeHTTP(w, request("GET", "/x"))
 		if w.Header().Get("Deprecation") != "@1735689600" {
 			t.Errorf("Deprecation %q", w.Header().Get("Deprecation"))
 		}
@@ -377,7 +377,7 @@ func TestRouteDeprecation(t *testing.T) {
 		for _, rt := range []Route{
 			{},
 			{Deprecated: t0, Sunset: t0.Add(-time.Second)},
-			{Deprecated: t0, Successor: "/a b"},
+			{Deprecated: t0, SuccessorURL: "/a b"},
 			{Deprecated: t0, Doc: "\x00"},
 			{Deprecated: t0, Versions: []string{"9"}},
 		} {

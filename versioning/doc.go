@@ -1,8 +1,8 @@
 // Package versioning lets one service serve several versions of its API:
 // it negotiates the version of each request, tells clients of deprecated
 // versions in standard headers that what they call is going away and what
-// replaces it, and converts bodies so handlers are written for the newest
-// version only.
+// replaces it. Its subpackage convert converts bodies so handlers are
+// written for the newest version only.
 //
 // # Negotiation
 //
@@ -45,24 +45,16 @@
 //
 // the links added to any the handler sets (pagination, say). After the
 // sunset time a version is still served, or answered 410 Gone naming its
-// successor (Config.AfterSunset). Deprecate does the same for one route.
+// successor (Config.AfterSunset). A Deprecator, from Deprecate, does the
+// same for one route.
 // Usage counts the calls to deprecated versions and routes per client
 // (Config.ClientKey), and a warning is logged for each new caller.
 //
 // # Conversion
 //
-// Changes describe, per version, what changed in the JSON bodies: with the
-// helpers Rename, Remove, Add, Move, Nest and Reshape, or functions. A
-// client of an older version has its request body upgraded before the
-// handler reads it and its response downgraded after the handler wrote
-// it, change by change; Changelog and WriteChangelog list the changes.
-//
-// A converted response is another representation of the resource, so its
-// entity tag names the version: a handler's ETag "abc" reaches a version 1
-// client as "abc-v1", on 200s and 304s alike. Tags with that suffix in the
-// client's If-Match, If-None-Match and If-Range are given back to the
-// handler without it, so conditional GETs and optimistic-concurrency
-// writes work in every version with strong comparison intact.
+// Package convert describes, per version, what changed in the JSON bodies,
+// and converts the bodies of older versions to and from the newest one;
+// its Handler goes inside the Versioner's.
 //
 // # Usage
 //
@@ -74,13 +66,6 @@
 //		},
 //		PathTemplate: "/api/v{version}",
 //		PathMode:     versioning.RewritePath, // /api/v1/items is served by the /api/v2/items handler
-//		Changes: []versioning.Change{{
-//			Version:     "2",
-//			Description: "price is an object with amount and currency",
-//			Edits: []versioning.Edit{
-//				versioning.Nest("price", map[string]string{"amount": "price", "currency": "currency"}),
-//			},
-//		}},
 //	})
 //	if err != nil { ... }
 //	http.ListenAndServe(addr, rd.Handler(requestid.Handler(v.Handler(mux))))
@@ -92,8 +77,7 @@
 // The middleware works alone around any handler. Used with the other
 // middleware of this module it shares one per-request value with them,
 // so that the whole stack copies each request once; it copies the request
-// again only to change it, when PathMode rewrites the path or a Change
-// converts the request.
+// again only to change it, when PathMode rewrites the path.
 //
 // # Observing decisions
 //

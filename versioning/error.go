@@ -16,10 +16,6 @@ var (
 	// ErrSunset: the version or route is past its sunset time and
 	// AfterSunset is Gone (410, code "sunset").
 	ErrSunset = errors.New("versioning: past sunset")
-	// ErrBodyTooLarge: a request body to be converted to the newest
-	// version is larger than Config.MaxRequestBytes (413, code
-	// "content_too_large").
-	ErrBodyTooLarge = errors.New("versioning: request body too large to convert")
 )
 
 // UnsupportedError tells which version was refused and what is supported.

@@ -2,12 +2,10 @@ package versioning_test
 
 import (
 	"fmt"
-	"io"
 	"log"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"time"
 
@@ -55,65 +53,6 @@ func Example() {
 	//   Vary: Api-Version, Accept
 }
 
-// The example service serves version 1 from handlers written for version 2
-// only, where price became an object.
-func ExampleNest() {
-	v, err := versioning.New(versioning.Config{
-		Versions:     []versioning.Version{{Name: "1"}, {Name: "2"}},
-		PathTemplate: "/api/v{version}",
-		PathMode:     versioning.RewritePath,
-		Changes: []versioning.Change{{
-			Version:     "2",
-			Description: "price is an object with amount and currency",
-			Edits: []versioning.Edit{
-				versioning.Nest("price", map[string]string{"amount": "price", "currency": "currency"}),
-			},
-		}},
-	})
-	if err != nil {
-		log.Fatal(err)
-	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("POST /api/v2/items", func(w http.ResponseWriter, r *http.Request) {
-		in, _ := io.ReadAll(r.Body)
-		fmt.Printf("handler got   %s\n", in)
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusCreated)
-		fmt.Fprint(w, `{"id":1,"name":"mug","price":{"amount":1200,"currency":"USD"}}`)
-	})
-	r := httptest.NewRequest("POST", "/api/v1/items", strings.NewReader(`{"name":"mug","price":1200,"currency":"USD"}`))
-	r.Header.Set("Content-Type", "application/json")
-	w := httptest.NewRecorder()
-	v.Handler(mux).ServeHTTP(w, r)
-	fmt.Printf("v1 client got %d %s\n", w.Code, w.Body)
-	// Output:
-	// handler got   {"name":"mug","price":{"amount":1200,"currency":"USD"}}
-	// v1 client got 201 {"currency":"USD","id":1,"name":"mug","price":1200}
-}
-
-func ExampleVersioner_WriteChangelog() {
-	v, err := versioning.New(versioning.Config{
-		Versions: []versioning.Version{{Name: "2024-01-01"}, {Name: "2025-06-01"}},
-		Changes: []versioning.Change{
-			{Version: "2025-06-01", Description: "name is now title", Edits: []versioning.Edit{versioning.Rename("name", "title")}},
-			{Version: "2025-06-01", Description: "legacy_id removed", Edits: []versioning.Edit{versioning.Remove("legacy_id", nil)}},
-		},
-	})
-	if err != nil {
-		log.Fatal(err)
-	}
-	_ = v.WriteChangelog(os.Stdout)
-	// Output:
-	// ## 2025-06-01
-	//
-	// - name is now title
-	// - legacy_id removed
-	//
-	// ## 2024-01-01
-	//
-	// - Initial version.
-}
-
 func ExampleVersioner_Deprecate() {
 	v, err := versioning.New(versioning.Config{
 		Versions: []versioning.Version{{Name: "1"}, {Name: "2"}},
@@ -123,14 +62,14 @@ func ExampleVersioner_Deprecate() {
 		log.Fatal(err)
 	}
 	deprecated, err := v.Deprecate(versioning.Route{
-		Deprecated: time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC),
-		Successor:  "/v2/orders/search",
+		Deprecated:   time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC),
+		SuccessorURL: "/v2/orders/search",
 	})
 	if err != nil {
 		log.Fatal(err)
 	}
 	mux := http.NewServeMux()
-	mux.Handle("GET /v2/orders/find", deprecated(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})))
+	mux.Handle("GET /v2/orders/find", deprecated.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})))
 
 	w := httptest.NewRecorder()
 	v.Handler(mux).ServeHTTP(w, httptest.NewRequest("GET", "/v2/orders/find", nil))

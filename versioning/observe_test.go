@@ -41,7 +41,7 @@ func TestObserver(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				h = dep(h)
+				h = dep.Handler(h)
 			}
 			h = v.Handler(h)
 			r := httptest.NewRequest("GET", "/items", nil)

@@ -32,26 +32,39 @@ type Route struct {
 	// SunsetPolicy is the URL of the sunset policy, linked with
 	// rel="sunset". Empty means no link.
 	SunsetPolicy string
-	// Successor is the URL (absolute, or relative to the request) of the
-	// endpoint that replaces this one, linked with
+	// SuccessorURL is the URL (absolute, or relative to the request) of
+	// the endpoint that replaces this one, linked with
 	// rel="successor-version" and named in 410 responses. Empty means
-	// none.
-	Successor string
+	// none. (Version.Successor, by contrast, names a version.)
+	SuccessorURL string
 }
 
-// Deprecate returns middleware that marks the responses of one route as
-// deprecated, with the same Deprecation, Sunset and Link headers a
-// deprecated version gets, counts its callers in Usage, and answers 410
-// after the sunset when Config.AfterSunset is Gone. Inside a deprecated
-// version, the earlier deprecation and sunset times win and both sets of
-// links are sent.
+// A Deprecator marks the responses of one route as deprecated, with the
+// same Deprecation, Sunset and Link headers a deprecated version gets,
+// counts its callers in Usage, and answers 410 after the sunset when
+// Config.AfterSunset is Gone. Inside a deprecated version, the earlier
+// deprecation and sunset times win and both sets of links are sent.
 //
-//	dep, err := v.Deprecate(versioning.Route{Deprecated: t, Successor: "/v2/orders/search"})
+// Build one with Versioner.Deprecate. A Deprecator is safe for concurrent
+// use by multiple goroutines.
+type Deprecator struct {
+	v    *Versioner
+	name string
+	url  string // Route.SuccessorURL
+	succ string // its Link value, "" without one
+	d    *deprecation
+	only []*version
+	hook func(int, http.Header) bool
+}
+
+// Deprecate returns a Deprecator for the route rt, or an error when rt
+// has neither time, an invalid date order or URL, or names a version the
+// Versioner does not serve.
+//
+//	dep, err := v.Deprecate(versioning.Route{Deprecated: t, SuccessorURL: "/v2/orders/search"})
 //	if err != nil { ... }
-//	mux.Handle("GET /v2/orders/find", dep(findOrders))
-//
-// The returned middleware is safe for concurrent use.
-func (v *Versioner) Deprecate(rt Route) (func(http.Handler) http.Handler, error) {
+//	mux.Handle("GET /v2/orders/find", dep.Handler(findOrders))
+func (v *Versioner) Deprecate(rt Route) (*Deprecator, error) {
 	if rt.Deprecated.IsZero() && rt.Sunset.IsZero() {
 		return nil, errors.New("versioning: Route needs a Deprecated or Sunset time")
 	}
@@ -59,58 +72,63 @@ func (v *Versioner) Deprecate(rt Route) (func(http.Handler) http.Handler, error)
 	if err != nil {
 		return nil, errors.New("versioning: route: " + err.Error())
 	}
-	succ := ""
-	if rt.Successor != "" {
-		if !validURIRef(rt.Successor) {
-			return nil, errors.New("versioning: route: invalid successor URL " + quote(rt.Successor))
+	dp := &Deprecator{v: v, name: rt.Name, url: rt.SuccessorURL, d: d}
+	if rt.SuccessorURL != "" {
+		if !validURIRef(rt.SuccessorURL) {
+			return nil, errors.New("versioning: route: invalid successor URL " + quote(rt.SuccessorURL))
 		}
-		succ = string(appendLink(nil, rt.Successor, "successor-version", ""))
+		dp.succ = string(appendLink(nil, rt.SuccessorURL, "successor-version", ""))
 	}
-	var only []*version
 	for _, name := range rt.Versions {
 		ver := v.lookup(name)
 		if ver == nil {
 			return nil, errors.New("versioning: route: unknown version " + quote(name))
 		}
-		only = append(only, ver)
+		dp.only = append(dp.only, ver)
 	}
-	hook := func(_ int, h http.Header) bool {
-		d.apply(h, succ)
+	dp.hook = func(_ int, h http.Header) bool {
+		d.apply(h, dp.succ)
 		return false
 	}
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			name := ""
-			if ver, _ := fromContext(r.Context()); ver != nil {
-				name = ver.Name
-			}
-			if only != nil && !containsVersion(only, name) {
-				next.ServeHTTP(w, r)
-				return
-			}
-			label := rt.Name
-			if label == "" {
-				label = r.Pattern
-			}
-			if label == "" {
-				label = "unnamed"
-			}
-			v.track(r, name, label, d)
-			v.observeDeprecated(r.Context(), name, label, d)
-			if v.afterSunset == Gone && d.retired(v.now()) {
-				d.apply(w.Header(), succ)
-				v.errh(w, r, v.routeGone(d, rt.Successor))
-				return
-			}
-			cw, rw := capture.Get(w, capture.Hold, 0)
-			cw.HoldIf = hook
-			next.ServeHTTP(rw, r)
-			if !cw.Started() {
-				d.apply(w.Header(), succ)
-			}
-			capture.Put(cw)
-		})
-	}, nil
+	return dp, nil
+}
+
+// Handler returns next with the route's deprecation applied. It works
+// with or without the Versioner's Handler in front; without it, the
+// request has no version and only a Route without Versions applies.
+func (dp *Deprecator) Handler(next http.Handler) http.Handler {
+	v, d := dp.v, dp.d
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		name := ""
+		if ver, _ := fromContext(r.Context()); ver != nil {
+			name = ver.Name
+		}
+		if dp.only != nil && !containsVersion(dp.only, name) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		label := dp.name
+		if label == "" {
+			label = r.Pattern
+		}
+		if label == "" {
+			label = "unnamed"
+		}
+		v.track(r, name, label, d)
+		v.observeDeprecated(r.Context(), name, label, d)
+		if v.afterSunset == Gone && d.retired(v.now()) {
+			d.apply(w.Header(), dp.succ)
+			v.errh(w, r, v.routeGone(d, dp.url))
+			return
+		}
+		cw, rw := capture.Get(w, capture.Hold, 0)
+		cw.HoldIf = dp.hook
+		next.ServeHTTP(rw, r)
+		if !cw.Started() {
+			d.apply(w.Header(), dp.succ)
+		}
+		capture.Put(cw)
+	})
 }
 
 func containsVersion(vs []*version, name string) bool {

@@ -10,11 +10,13 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/restwell/restwell/internal/testenv"
 )
 
 func TestUsageAndLog(t *testing.T) {
 	now := t0
-	logs := &logRecorder{}
+	logs := &testenv.Logs{}
 	var hooked []Usage
 	var hookMu sync.Mutex
 	v := mustNew(t, Config{
@@ -33,7 +35,7 @@ func TestUsageAndLog(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := v.Handler(mw(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})))
+	h := v.Handler(mw.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})))
 	call := func(version, key string) {
 		h.ServeHTTP(httptest.NewRecorder(), request("GET", "/x", "Api-Version", version, "X-Key", key))
 	}
@@ -76,7 +78,7 @@ func TestUsageAndLog(t *testing.T) {
 		hooked[3].Route != "find orders" || hooked[3].Count != 2 {
 		t.Errorf("OnDeprecated got %d calls: %+v", len(hooked), hooked)
 	}
-	msgs := logs.messages()
+	msgs := logs.Messages()
 	// alice, bob, alice again after an hour, the bad key; for the version
 	// and the route each, and alice on version 2's route.
 	if len(msgs) != 9 {
@@ -87,7 +89,7 @@ func TestUsageAndLog(t *testing.T) {
 			t.Errorf("log %q", m)
 		}
 	}
-	for _, r := range logs.recs {
+	for _, r := range logs.Records() {
 		r.Attrs(func(a slog.Attr) bool {
 			if s := a.Value.String(); strings.ContainsAny(s, "\x01 ") && a.Key == "client" {
 				t.Errorf("unclean client logged: %q", s)

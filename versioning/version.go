@@ -81,7 +81,8 @@ const (
 	StripPath
 	// RewritePath replaces the version segment with the newest version, so
 	// handlers registered for the newest paths serve every version (with
-	// Changes converting the bodies): /api/v1/items becomes /api/v3/items.
+	// package convert converting the bodies): /api/v1/items becomes
+	// /api/v3/items.
 	RewritePath
 )
 
@@ -103,11 +104,7 @@ type version struct {
 	shape     shape
 	dep       *deprecation // nil when neither Deprecated nor Sunset is set
 	successor *version
-	// firstChange is the index in Versioner.changes of the first change
-	// introduced after this version: changes[firstChange:] convert
-	// between this version and the newest.
-	firstChange int
-	// plain versions need neither deprecation headers nor conversion.
+	// plain versions need no deprecation headers.
 	plain bool
 	// owner is the Versioner the version is registered with; nil for one
 	// made by NewContext.

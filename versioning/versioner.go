@@ -10,7 +10,6 @@ import (
 
 	apierrors "github.com/restwell/restwell/errors"
 	"github.com/restwell/restwell/internal/capture"
-	"github.com/restwell/restwell/internal/logsafe"
 	"github.com/restwell/restwell/internal/reqstate"
 	"github.com/restwell/restwell/observe"
 )
@@ -19,7 +18,8 @@ import (
 // field documents its default.
 type Config struct {
 	// Versions the API serves, oldest first. Required. Handlers are written
-	// for the last one, the newest; Changes convert for the others.
+	// for the last one, the newest; a convert.Converter converts bodies for
+	// the others.
 	Versions []Version
 	// Default is the version of a request that names none. Empty means the
 	// newest.
@@ -63,21 +63,6 @@ type Config struct {
 	// AfterSunset says how a version or deprecated route is served once
 	// its sunset time has passed. The zero value is KeepServing.
 	AfterSunset AfterSunset
-	// Changes convert request and response bodies between the newest
-	// version and older ones. Nil means handlers see, and clients get,
-	// the same bodies in every version.
-	Changes []Change
-	// MaxRequestBytes bounds a request body read to be upgraded; a larger
-	// one is refused with 413. Zero means 1 MiB.
-	MaxRequestBytes int64
-	// MaxResponseBytes bounds the response body held back to be
-	// downgraded. Converting needs the whole body in memory (and decoded,
-	// several times its size), so the bound protects memory; but a
-	// larger body is then sent unconverted, in the newest version's shape,
-	// and an error is logged. Zero means no bound: every response of an
-	// older version is held in full, so paginate large collections. A
-	// response the handler flushes is also sent unconverted and logged.
-	MaxResponseBytes int
 	// ClientKey names the caller of a request to a deprecated version or
 	// route, such as an API key id or account, for Usage and the log. The
 	// value is clipped to 128 bytes of visible ASCII. Nil means calls are
@@ -94,8 +79,7 @@ type Config struct {
 	OnDeprecated func(r *http.Request, u Usage)
 	// Logger receives a warning the first time each client calls a
 	// deprecated version or route, and then at most once per LogInterval,
-	// with the count so far; and errors about responses that could not
-	// be converted. Nil means slog.Default().
+	// with the count so far. Nil means slog.Default().
 	Logger *slog.Logger
 	// LogInterval is the least time between two log records about the
 	// same version, route and client. Zero means one hour; negative means
@@ -104,8 +88,8 @@ type Config struct {
 	// Now returns the current time, for sunset decisions and usage
 	// records. Nil means time.Now.
 	Now func() time.Time
-	// ErrorHandler writes refusals: unsupported versions, 406, 410, 413,
-	// and 500 when a conversion fails. Nil means errors.Write.
+	// ErrorHandler writes refusals: unsupported versions, 406 and 410.
+	// Nil means errors.Write.
 	ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
 	// Observer receives an event for every request of a deprecated
 	// version or route and every refused version (see the package
@@ -113,9 +97,10 @@ type Config struct {
 	Observer observe.Observer
 }
 
-// A Versioner negotiates the API version of each request, marks responses
-// of deprecated versions and converts bodies between versions. Build one
-// with New; it is safe for concurrent use by multiple goroutines.
+// A Versioner negotiates the API version of each request and marks
+// responses of deprecated versions (package convert converts bodies
+// between versions). Build one with New; it is safe for concurrent use by
+// multiple goroutines.
 type Versioner struct {
 	versions     []*version
 	byName       map[string]*version // for large registries; nil means a linear search
@@ -132,9 +117,6 @@ type Versioner struct {
 	vary         string   // the Vary value to merge, "" for none
 	varyTokens   []string // its tokens
 	varyHook     func(int, http.Header) bool
-	changes      []*change
-	maxRequest   int64
-	maxResponse  int
 	clientKey    func(*http.Request) string
 	onDeprecated func(*http.Request, Usage)
 	log          *slog.Logger
@@ -151,7 +133,7 @@ const DefaultHeader = "Api-Version"
 // New returns a Versioner for cfg, or an error, prefixed "versioning: ",
 // when cfg is invalid: no versions, an invalid or repeated name, a sunset
 // earlier than its deprecation, an unknown default or successor, an
-// invalid URL, source, template, header, vendor or change.
+// invalid URL, source, template, header or vendor.
 func New(cfg Config) (*Versioner, error) {
 	v, err := build(cfg)
 	if err != nil {
@@ -175,8 +157,6 @@ func build(cfg Config) (*Versioner, error) {
 		logInterval:  cfg.LogInterval,
 		now:          cfg.Now,
 		errh:         cfg.ErrorHandler,
-		maxRequest:   cfg.MaxRequestBytes,
-		maxResponse:  cfg.MaxResponseBytes,
 	}
 	v.usage.max = cfg.MaxTracked
 	if err := v.buildVersions(cfg); err != nil {
@@ -185,29 +165,16 @@ func build(cfg Config) (*Versioner, error) {
 	if err := v.buildSources(cfg); err != nil {
 		return nil, err
 	}
-	if err := v.compileChanges(cfg.Changes); err != nil {
-		return nil, err
-	}
 	for _, ver := range v.versions {
-		ver.plain = ver.dep == nil && ver.firstChange == len(v.changes)
+		ver.plain = ver.dep == nil
 	}
 	switch {
 	case v.afterSunset > Gone:
 		return nil, errors.New("invalid AfterSunset")
 	case v.pathMode > RewritePath:
 		return nil, errors.New("invalid PathMode")
-	case v.maxRequest < 0:
-		return nil, errors.New("negative MaxRequestBytes")
-	case v.maxResponse < 0:
-		return nil, errors.New("negative MaxResponseBytes")
 	case v.usage.max < 0:
 		return nil, errors.New("negative MaxTracked")
-	}
-	if v.maxRequest == 0 {
-		v.maxRequest = 1 << 20
-	}
-	if v.maxResponse == 0 {
-		v.maxResponse = capture.Unlimited
 	}
 	if v.usage.max == 0 {
 		v.usage.max = 10000
@@ -352,9 +319,9 @@ func (v *Versioner) buildSources(cfg Config) error {
 // included, names them in Vary, merged with the values there.
 //
 // Responses of a deprecated version carry Deprecation, Sunset and Link
-// headers; past its sunset, AfterSunset Gone answers 410. For versions
-// older than the newest, request and response bodies are converted by the
-// Changes.
+// headers; past its sunset, AfterSunset Gone answers 410. To convert the
+// bodies of versions older than the newest, put a convert.Converter's
+// Handler inside this one.
 func (v *Versioner) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		v.serve(w, r, next)
@@ -448,19 +415,15 @@ func (v *Versioner) rewrite(ver *version, r *http.Request, end int) {
 	r.URL = &u
 }
 
-// served is the state of a request of a version that is deprecated or
-// converted, for the hook that runs when the handler commits its header.
+// served is the state of a request of a deprecated version, for the hook
+// that runs when the handler commits its header.
 type served struct {
-	v        *Versioner
-	ver      *version
-	r        *http.Request // the request as it came in
-	end      int           // versioned path prefix length, for SourcePath
-	src      Source
-	convert  bool // downgrade 2xx JSON responses
-	marked   bool // entity tags carry the version suffix
-	headOnly bool // a HEAD whose GET would be downgraded
-	held     bool // the response is held to be converted
-	done     bool // headers decorated
+	v    *Versioner
+	ver  *version
+	r    *http.Request // the request as it came in
+	end  int           // versioned path prefix length, for SourcePath
+	src  Source
+	done bool // headers decorated
 }
 
 func (v *Versioner) serveFull(w http.ResponseWriter, r, r2 *http.Request, ver *version, src Source, end int, next http.Handler) {
@@ -475,46 +438,19 @@ func (v *Versioner) serveFull(w http.ResponseWriter, r, r2 *http.Request, ver *v
 			return
 		}
 	}
-	if v.upNeeded(ver, r2) {
-		if err := v.upgradeRequest(r2, ver); err != nil {
-			s.decorate(h)
-			v.errh(w, r2, err)
-			return
-		}
-	}
-	if v.downNeeded(ver, r2) {
-		s.convert = r2.Method != http.MethodHead
-		s.headOnly = r2.Method == http.MethodHead
-		s.marked = true
-		unmarkConditions(r2, ver.Name, v.latest.Name)
-	}
-	cw, rw := capture.Get(w, capture.Hold, v.maxResponse)
+	cw, rw := capture.Get(w, capture.Hold, 0)
 	cw.HoldIf = s.hook
 	next.ServeHTTP(rw, r2)
-	switch {
-	case !cw.Started():
-		s.hook(http.StatusOK, h)
-	case cw.Held():
-		v.sendConverted(w, r2, cw, ver)
-	case s.held && (cw.Overflowed() || cw.Flushed()):
-		v.log.LogAttrs(r2.Context(), slog.LevelError, "versioning: response sent unconverted: it was flushed or outgrew MaxResponseBytes",
-			slog.String("version", ver.Name), slog.String("method", r2.Method), slog.String("path", logsafe.Clip(r2.URL.Path)))
+	if !cw.Started() {
+		s.decorate(h)
 	}
 	capture.Put(cw)
 }
 
-// hook runs when the handler commits its header: it completes the header
-// and says whether to hold the response for conversion.
-func (s *served) hook(status int, h http.Header) bool {
+// hook runs when the handler commits its header: it completes the header.
+func (s *served) hook(_ int, h http.Header) bool {
 	s.decorate(h)
-	if s.marked {
-		markETag(h, s.ver.Name)
-	}
-	s.held = s.convert && convertible(status, h)
-	if s.headOnly && convertible(status, h) {
-		delete(h, "Content-Length") // the older version's body has another length
-	}
-	return s.held
+	return false
 }
 
 // decorate sets Vary and the deprecation headers, once.

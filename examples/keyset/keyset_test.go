@@ -68,5 +68,5 @@ func TestSQLiteMySQLDialect(t *testing.T) {
 
 func TestPostgres(t *testing.T) {
 	t.Parallel()
-	keysettest.Run(t, openPostgres(t), pagination.Postgres)
+	keysettest.Run(t, openPostgres(t), pagination.PostgreSQL)
 }

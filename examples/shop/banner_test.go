@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/restwell/restwell/internal/testenv"
 )
 
 // curlRequest turns one banner line (curl -i [-X METHOD] URL [-H 'K: V']...
@@ -67,7 +69,7 @@ func TestBannerLinesWork(t *testing.T) {
 	want := []int{200, 201, 200, 200, 304, 200, 201, 200, 200}
 	for start := 1; start <= 2; start++ {
 		ctx, cancel := context.WithCancel(context.Background())
-		var stdout, stderr syncBuffer
+		var stdout, stderr testenv.Buffer
 		addrc := make(chan string, 1)
 		done := make(chan error, 1)
 		go func() {

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/restwell/restwell/internal/testenv"
 )
 
 func TestParseRate(t *testing.T) {
@@ -102,7 +104,7 @@ func TestParseOptions(t *testing.T) {
 func TestRunDrainsOnShutdown(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var stdout, stderr syncBuffer
+	var stdout, stderr testenv.Buffer
 	addrc := make(chan string, 1)
 	done := make(chan error, 1)
 	db := filepath.Join(t.TempDir(), "run.db")

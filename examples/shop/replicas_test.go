@@ -27,12 +27,8 @@ func testRedis(t *testing.T) (*redis.Client, string) {
 	t.Helper()
 	addr := testenv.RedisAddr()
 	c := redis.NewClient(&redis.Options{Addr: addr, ContextTimeoutEnabled: true, MaxRetries: -1})
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	if err := c.Ping(ctx).Err(); err != nil {
-		c.Close()
-		testenv.Unavailable(t, testenv.Redis, "no Redis at %s (%v): set RESTWELL_REDIS_ADDR", addr, err)
-	}
+	t.Cleanup(func() { c.Close() })
+	testenv.PingRedis(t, func(ctx context.Context) error { return c.Ping(ctx).Err() })
 	b := make([]byte, 8)
 	rand.Read(b)
 	prefix := "restwell-test:shop:" + hex.EncodeToString(b) + ":"
@@ -42,7 +38,6 @@ func testRedis(t *testing.T) (*redis.Client, string) {
 		for iter.Next(ctx) {
 			c.Del(ctx, iter.Val())
 		}
-		c.Close()
 	})
 	return c, prefix
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/restwell/restwell/redisstore"
 	"github.com/restwell/restwell/requestid"
 	"github.com/restwell/restwell/versioning"
+	"github.com/restwell/restwell/versioning/convert"
 )
 
 // Config configures a Server. DB, Rate, OrderRate and CursorKeys are
@@ -78,6 +79,7 @@ type Server struct {
 	idem                    *idempotency.Middleware
 	limiter, orderLimiter   *ratelimit.Limiter
 	versions                *versioning.Versioner
+	converter               *convert.Converter
 
 	mux        *http.ServeMux
 	handler    http.Handler
@@ -220,16 +222,22 @@ func NewServer(ctx context.Context, cfg Config) (*Server, error) {
 		Sources:      []versioning.Source{versioning.SourcePath},
 		PathTemplate: "/api/v{version}",
 		PathMode:     versioning.RewritePath,
-		Changes: []versioning.Change{{
+		ClientKey:    func(r *http.Request) string { c, _ := s.caller(r); return c },
+		Logger:       s.log,
+	}); err != nil {
+		return nil, err
+	}
+	if s.converter, err = convert.New(convert.Config{
+		Versioner: s.versions,
+		Changes: []convert.Change{{
 			Version:     "2",
 			Description: "price is an object with amount (in minor units) and currency; the top-level currency field is gone",
 			Match:       func(r *http.Request) bool { return strings.HasPrefix(r.URL.Path, "/api/v2/items") },
-			Edits: []versioning.Edit{
-				versioning.Nest("price", map[string]string{"amount": "price", "currency": "currency"}),
+			Edits: []convert.Edit{
+				convert.Nest("price", map[string]string{"amount": "price", "currency": "currency"}),
 			},
 		}},
-		ClientKey: func(r *http.Request) string { c, _ := s.caller(r); return c },
-		Logger:    s.log,
+		Logger: s.log,
 	}); err != nil {
 		return nil, err
 	}
@@ -270,8 +278,8 @@ func (s *Server) Handler() http.Handler { return s.handler }
 //     preflights are answered here, before the limiter;
 //   - ratelimit: every response below, 404s and 405s included, carries
 //     RateLimit-Policy and RateLimit;
-//   - versioning: /api/v1/... is rewritten to /api/v2/... with its bodies
-//     converted, /api/v9/... refused;
+//   - versioning: /api/v1/... is rewritten to /api/v2/..., /api/v9/...
+//     refused; inside it, convert converts the bodies of v1;
 //   - errors.WrapMux: the router's 404 and 405 become error bodies.
 //
 // Route-specific middleware (etag, idempotency, the orders limit) sits
@@ -281,6 +289,7 @@ func (s *Server) stack(mux *http.ServeMux) http.Handler {
 		return mux
 	}
 	h := apierrors.WrapMux(mux)
+	h = s.converter.Handler(h)
 	h = s.versions.Handler(h)
 	h = s.limiter.Handler(h)
 	if len(s.cfg.CORSOrigins) > 0 {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -10,11 +9,11 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/restwell/restwell/internal/sfv"
+	"github.com/restwell/restwell/internal/testenv"
 	"github.com/restwell/restwell/ratelimit"
 )
 
@@ -28,29 +27,11 @@ type testShop struct {
 	srv    *Server
 	ts     *httptest.Server
 	db     string
-	logs   *syncBuffer
+	logs   *testenv.Buffer
 	client *http.Client
 	// rateFields says every response must carry RateLimit-Policy and
 	// RateLimit (false only where the limiter's store is meant to fail).
 	rateFields bool
-}
-
-// syncBuffer is a bytes.Buffer safe for the concurrent writes of a logger.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }
 
 // testConfig is a Config for tests: generous limits, a fixed cursor key,
@@ -78,7 +59,7 @@ func newTestShop(t *testing.T, mod func(*Config)) *testShop {
 
 func startShop(t *testing.T, cfg Config) *testShop {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &testenv.Buffer{}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(logs, nil))
 	}

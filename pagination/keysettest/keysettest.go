@@ -13,7 +13,7 @@
 //		if err != nil {
 //			t.Fatal(err)
 //		}
-//		keysettest.Run(t, db, pagination.Postgres)
+//		keysettest.Run(t, db, pagination.PostgreSQL)
 //	}
 //
 // Run creates its own table, named restwell_keyset_ and a random suffix,
@@ -279,8 +279,8 @@ func (w *walker) fetch(target string) *pagination.Page[row] {
 	if err != nil {
 		w.t.Fatalf("%s: query WHERE %s ORDER BY %s args %v: %v", w.label, q.Cond, q.OrderBy, q.Args, err)
 	}
-	if len(rows) > q.Limit {
-		w.t.Fatalf("%s: the query returned %d rows, more than its LIMIT %d", w.label, len(rows), q.Limit)
+	if len(rows) > q.Fetch {
+		w.t.Fatalf("%s: the query returned %d rows, more than its LIMIT %d", w.label, len(rows), q.Fetch)
 	}
 	pg, err := w.p.Page(req, rows)
 	if err != nil {
@@ -554,7 +554,7 @@ func newSQLTable(db *sql.DB, d pagination.Dialect) (*sqlTable, error) {
 	tb := &sqlTable{db: db, d: d, name: "restwell_keyset_" + hex.EncodeToString(suffix[:]), cols: "id, g, n, s, f, b, t"}
 	var ddl string
 	switch d {
-	case pagination.Postgres:
+	case pagination.PostgreSQL:
 		ddl = "id BIGINT PRIMARY KEY, g BIGINT NOT NULL, n BIGINT, s TEXT, f DOUBLE PRECISION, b BOOLEAN, t TIMESTAMPTZ"
 		tb.ins = "INSERT INTO " + tb.name + " (" + tb.cols + ") VALUES ($1, $2, $3, $4, $5, $6, $7)"
 	case pagination.MySQL:
@@ -596,7 +596,7 @@ func (tb *sqlTable) insert(ctx context.Context, r row) error {
 
 func (tb *sqlTable) delete(ctx context.Context, id int64) error {
 	ph := "?"
-	if tb.d == pagination.Postgres {
+	if tb.d == pagination.PostgreSQL {
 		ph = "$1"
 	}
 	_, err := tb.db.ExecContext(ctx, "DELETE FROM "+tb.name+" WHERE id = "+ph, id)

@@ -14,7 +14,7 @@ import (
 // TestMemory runs the property test in-process, against the SQL text
 // evaluated in memory, for every dialect.
 func TestMemory(t *testing.T) {
-	for _, d := range []pagination.Dialect{pagination.SQLite, pagination.Postgres, pagination.MySQL} {
+	for _, d := range []pagination.Dialect{pagination.SQLite, pagination.PostgreSQL, pagination.MySQL} {
 		t.Run(d.String(), func(t *testing.T) {
 			t.Parallel()
 			run(t, &memTable{}, d, scaleFor(80, 18))
@@ -88,7 +88,7 @@ func TestSuiteCatchesBrokenQueries(t *testing.T) {
 			return q
 		}},
 		{"no extra row loses has_next", "", func(q pagination.Query) pagination.Query {
-			q.Limit--
+			q.Fetch--
 			return q
 		}},
 	}

@@ -76,7 +76,7 @@ func (m *memTable) page(_ context.Context, q pagination.Query) ([]row, error) {
 	if err := sortRows(rows, q.OrderBy); err != nil {
 		return nil, err
 	}
-	return rows[:min(len(rows), q.Limit)], nil
+	return rows[:min(len(rows), q.Fetch)], nil
 }
 
 func (m *memTable) all(_ context.Context, orderBy string) ([]row, error) {

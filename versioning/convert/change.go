@@ -1,4 +1,4 @@
-package versioning
+package convert
 
 import (
 	"errors"
@@ -65,55 +65,56 @@ type Change struct {
 // change is a Change compiled by New.
 type change struct {
 	Change
-	ver  *version
+	ver  int        // the index of Version
 	at   [][]string // decoded selectors; nil means the resource
 	up   bool       // the change converts requests
 	down bool       // the change converts responses
 }
 
-func (v *Versioner) compileChanges(cs []Change) error {
-	for i, c := range cs {
-		ver := v.lookup(c.Version)
+func (c *Converter) compileChanges(cs []Change) error {
+	for i, ch := range cs {
+		ver, ok := c.index[ch.Version]
 		switch {
-		case ver == nil:
-			return errors.New("change " + itoa(i) + ": unknown version " + quote(c.Version))
-		case ver.index == 0:
-			return errors.New("change " + itoa(i) + ": version " + c.Version + " is the oldest; a change converts to an older version")
-		case strings.TrimSpace(c.Description) == "" || strings.ContainsAny(c.Description, "\r\n"):
+		case !ok:
+			return errors.New("change " + itoa(i) + ": unknown version " + quote(ch.Version))
+		case ver == 0:
+			return errors.New("change " + itoa(i) + ": version " + ch.Version + " is the oldest; a change converts to an older version")
+		case strings.TrimSpace(ch.Description) == "" || strings.ContainsAny(ch.Description, "\r\n"):
 			return errors.New("change " + itoa(i) + ": the description must be one non-empty line")
-		case len(c.Edits) == 0 && c.Request == nil && c.Response == nil:
+		case len(ch.Edits) == 0 && ch.Request == nil && ch.Response == nil:
 			return errors.New("change " + itoa(i) + ": no edits and no conversion functions")
 		}
-		ch := &change{Change: c, ver: ver, up: c.Request != nil, down: c.Response != nil}
-		for j, e := range c.Edits {
+		cc := &change{Change: ch, ver: ver, up: ch.Request != nil, down: ch.Response != nil}
+		for j, e := range ch.Edits {
 			if e.err != nil {
 				return errors.New("change " + itoa(i) + ": edit " + itoa(j) + ": " + e.err.Error())
 			}
 			if e.Up == nil && e.Down == nil {
 				return errors.New("change " + itoa(i) + ": edit " + itoa(j) + " has neither Up nor Down")
 			}
-			ch.up = ch.up || e.Up != nil
-			ch.down = ch.down || e.Down != nil
+			cc.up = cc.up || e.Up != nil
+			cc.down = cc.down || e.Down != nil
 		}
-		if c.At != nil {
-			ch.at = make([][]string, len(c.At))
-			for j, p := range c.At {
+		if ch.At != nil {
+			cc.at = make([][]string, len(ch.At))
+			for j, p := range ch.At {
 				toks, ok := parseSelector(p)
 				if !ok {
 					return errors.New("change " + itoa(i) + ": invalid At pointer " + quote(p))
 				}
-				ch.at[j] = toks
+				cc.at[j] = toks
 			}
 		}
-		ch.Edits = slices.Clone(c.Edits)
-		v.changes = append(v.changes, ch)
+		cc.Edits = slices.Clone(ch.Edits)
+		c.changes = append(c.changes, cc)
 	}
-	slices.SortStableFunc(v.changes, func(a, b *change) int { return a.ver.index - b.ver.index })
-	for _, ver := range v.versions {
-		ver.firstChange = len(v.changes)
-		for i, ch := range v.changes {
-			if ch.ver.index > ver.index {
-				ver.firstChange = i
+	slices.SortStableFunc(c.changes, func(a, b *change) int { return a.ver - b.ver })
+	c.first = make([]int, len(c.names))
+	for ver := range c.names {
+		c.first[ver] = len(c.changes)
+		for i, ch := range c.changes {
+			if ch.ver > ver {
+				c.first[ver] = i
 				break
 			}
 		}
@@ -162,9 +163,10 @@ func parsePointer(p string) ([]string, bool) {
 	return parts, true
 }
 
-// upNeeded reports whether a request of version ver must be upgraded.
-func (v *Versioner) upNeeded(ver *version, r *http.Request) bool {
-	for _, ch := range v.changes[ver.firstChange:] {
+// upNeeded reports whether a request of the version of index i must be
+// upgraded.
+func (c *Converter) upNeeded(i int, r *http.Request) bool {
+	for _, ch := range c.changes[c.first[i]:] {
 		if ch.up && (ch.Match == nil || ch.Match(r)) {
 			return true
 		}
@@ -172,15 +174,23 @@ func (v *Versioner) upNeeded(ver *version, r *http.Request) bool {
 	return false
 }
 
-// downNeeded reports whether a response of version ver must be
-// downgraded.
-func (v *Versioner) downNeeded(ver *version, r *http.Request) bool {
-	for _, ch := range v.changes[ver.firstChange:] {
+// downNeeded reports whether a response of the version of index i must
+// be downgraded.
+func (c *Converter) downNeeded(i int, r *http.Request) bool {
+	for _, ch := range c.changes[c.first[i]:] {
 		if ch.down && (ch.Match == nil || ch.Match(r)) {
 			return true
 		}
 	}
 	return false
+}
+
+// quote returns s quoted for an error message, clipped.
+func quote(s string) string {
+	if len(s) > 80 {
+		s = s[:80] + "..."
+	}
+	return `"` + s + `"`
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }

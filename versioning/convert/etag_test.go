@@ -1,4 +1,4 @@
-package versioning
+package convert
 
 import (
 	"io"
@@ -53,7 +53,7 @@ func TestTranslateList(t *testing.T) {
 // A client of a converted version gets its own strong tags and can use
 // them in conditional requests, which the handler sees as its own tags.
 func TestConditionalRequestsInOlderVersion(t *testing.T) {
-	v := newPriceVersioner(t, Config{})
+	v := newPriceVersioner(t, testConfig{})
 	const tag = `"rev7"`
 	var seenIfMatch []string
 	h := v.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -1,7 +1,6 @@
-package versioning
+package convert
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -15,6 +14,8 @@ import (
 	"testing"
 
 	apierrors "github.com/restwell/restwell/errors"
+	"github.com/restwell/restwell/internal/testenv"
+	"github.com/restwell/restwell/versioning"
 )
 
 // sameJSON reports whether a and b hold the same JSON value, numbers
@@ -60,11 +61,11 @@ func (a *itemAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_, _ = io.WriteString(w, a.body)
 }
 
-func newPriceVersioner(t *testing.T, cfg Config) *Versioner {
+func newPriceVersioner(t testing.TB, cfg testConfig) *api {
 	t.Helper()
 	cfg.Versions = []Version{{Name: "1"}, {Name: "2"}}
 	cfg.PathTemplate = "/api/v{version}"
-	cfg.PathMode = RewritePath
+	cfg.PathMode = versioning.RewritePath
 	if cfg.Changes == nil {
 		cfg.Changes = []Change{priceChange}
 	}
@@ -100,7 +101,7 @@ func TestPriceResponses(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			v := newPriceVersioner(t, Config{})
+			v := newPriceVersioner(t, testConfig{})
 			api := &itemAPI{body: tt.v2}
 			h := v.Handler(api)
 
@@ -143,7 +144,7 @@ func TestPriceRequests(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			v := newPriceVersioner(t, Config{})
+			v := newPriceVersioner(t, testConfig{})
 			api := &itemAPI{body: `{"id":7,"name":"mug","price":{"amount":1200,"currency":"USD"}}`}
 			r := httptest.NewRequest("POST", "/api/v1/items", strings.NewReader(tt.v1))
 			r.Header.Set("Content-Type", "application/json; charset=utf-8")
@@ -177,7 +178,7 @@ func TestRequestNotConverted(t *testing.T) {
 		{"no content type", "", `{"price":1}`, 200},
 	}
 	for _, tt := range tests {
-		v := newPriceVersioner(t, Config{})
+		v := newPriceVersioner(t, testConfig{})
 		api := &itemAPI{body: `{}`}
 		r := httptest.NewRequest("PUT", "/api/v1/items/1", strings.NewReader(tt.body))
 		if tt.ct != "" {
@@ -193,7 +194,7 @@ func TestRequestNotConverted(t *testing.T) {
 
 func TestRequestTooLarge(t *testing.T) {
 	var gotErr error
-	v := newPriceVersioner(t, Config{MaxRequestBytes: 10, ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+	v := newPriceVersioner(t, testConfig{MaxRequestBytes: 10, ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
 		gotErr = err
 		apierrors.Write(w, r, err)
 	}})
@@ -264,15 +265,15 @@ func TestResponseNotConverted(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			logs := &logRecorder{}
-			v := newPriceVersioner(t, Config{Logger: slog.New(logs)})
+			logs := &testenv.Logs{}
+			v := newPriceVersioner(t, testConfig{Logger: slog.New(logs)})
 			w := httptest.NewRecorder()
 			v.Handler(tt.handler).ServeHTTP(w, request("GET", "/api/v1/items/1"))
 			wantLogs := 0
 			if tt.name == "invalid JSON" {
 				wantLogs = 1
 			}
-			if m := logs.messages(); len(m) != wantLogs {
+			if m := logs.Messages(); len(m) != wantLogs {
 				t.Errorf("logs %q", m)
 			}
 			if tt.want == "" {
@@ -293,7 +294,7 @@ func TestResponseNotConverted(t *testing.T) {
 }
 
 func TestConvertedHeaders(t *testing.T) {
-	v := newPriceVersioner(t, Config{})
+	v := newPriceVersioner(t, testConfig{})
 	h := v.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("ETag", `"abc"`)
@@ -324,32 +325,6 @@ func TestConvertedHeaders(t *testing.T) {
 	}
 }
 
-// logRecorder is a slog.Handler that keeps records.
-type logRecorder struct {
-	mu   sync.Mutex
-	recs []slog.Record
-}
-
-func (l *logRecorder) Enabled(context.Context, slog.Level) bool { return true }
-func (l *logRecorder) Handle(_ context.Context, r slog.Record) error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.recs = append(l.recs, r)
-	return nil
-}
-func (l *logRecorder) WithAttrs([]slog.Attr) slog.Handler { return l }
-func (l *logRecorder) WithGroup(string) slog.Handler      { return l }
-
-func (l *logRecorder) messages() []string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var out []string
-	for _, r := range l.recs {
-		out = append(out, r.Level.String()+" "+r.Message)
-	}
-	return out
-}
-
 func TestResponseTooLargeOrFlushed(t *testing.T) {
 	big := `{"price":{"amount":5,"currency":"USD"},"pad":"` + strings.Repeat("x", 100) + `"}`
 	tests := []struct {
@@ -369,14 +344,14 @@ func TestResponseTooLargeOrFlushed(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			logs := &logRecorder{}
-			v := newPriceVersioner(t, Config{MaxResponseBytes: 64, Logger: slog.New(logs)})
+			logs := &testenv.Logs{}
+			v := newPriceVersioner(t, testConfig{MaxResponseBytes: 64, Logger: slog.New(logs)})
 			w := httptest.NewRecorder()
 			v.Handler(tt.handler).ServeHTTP(w, request("GET", "/api/v1/items/1"))
 			if w.Body.String() != big {
 				t.Errorf("body %q", w.Body)
 			}
-			if m := logs.messages(); len(m) != 1 || !strings.HasPrefix(m[0], "ERROR versioning: response sent unconverted") {
+			if m := logs.Messages(); len(m) != 1 || !strings.HasPrefix(m[0], "ERROR versioning: response sent unconverted") {
 				t.Errorf("logs %q", m)
 			}
 		})
@@ -402,7 +377,7 @@ func TestConversionErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			v := newPriceVersioner(t, Config{Changes: []Change{tt.change}})
+			v := newPriceVersioner(t, testConfig{Changes: []Change{tt.change}})
 			api := &itemAPI{body: `{"a":1}`}
 			r := httptest.NewRequest(tt.method, "/api/v1/items", strings.NewReader(`{"a":1}`))
 			r.Header.Set("Content-Type", "application/json")
@@ -429,7 +404,7 @@ func TestChangeChain(t *testing.T) {
 		{Version: "2", Description: "cost renamed to price", Edits: []Edit{Rename("cost", "price")}},
 		{Version: "2", Description: "legacy flag removed", Edits: []Edit{Remove("legacy", false)}},
 	}
-	v := mustNew(t, Config{Versions: []Version{{Name: "1"}, {Name: "2"}, {Name: "3"}}, Changes: changes})
+	v := mustNew(t, testConfig{Versions: []Version{{Name: "1"}, {Name: "2"}, {Name: "3"}}, Changes: changes})
 	v3 := `{"id":1,"price":{"amount":5,"currency":"USD"}}`
 	tests := []struct {
 		version, req, up, down string
@@ -460,7 +435,7 @@ func TestChangeChain(t *testing.T) {
 			t.Errorf("ConvertResponse v%s = %s, %v", tt.version, down, err)
 		}
 	}
-	if _, err := v.ConvertResponse(nil, "9", []byte(v3)); !errors.Is(err, ErrUnsupportedVersion) {
+	if _, err := v.ConvertResponse(nil, "9", []byte(v3)); !errors.Is(err, versioning.ErrUnsupportedVersion) {
 		t.Errorf("unknown version: %v", err)
 	}
 	if _, err := v.ConvertResponse(nil, "1", []byte(`{`)); err == nil {
@@ -502,7 +477,7 @@ func TestSelectors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			v := mustNew(t, Config{Versions: []Version{{Name: "1"}, {Name: "2"}},
+			v := mustNew(t, testConfig{Versions: []Version{{Name: "1"}, {Name: "2"}},
 				Changes: []Change{{Version: "2", Description: "d", At: tt.at, Edits: []Edit{tt.edit}}}})
 			up, err := v.ConvertRequest(nil, "1", []byte(tt.old))
 			if err != nil || !sameJSON(t, string(up), tt.newer) {
@@ -543,7 +518,7 @@ func TestEdits(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			v := mustNew(t, Config{Versions: []Version{{Name: "1"}, {Name: "2"}},
+			v := mustNew(t, testConfig{Versions: []Version{{Name: "1"}, {Name: "2"}},
 				Changes: []Change{{Version: "2", Description: "d", Edits: []Edit{tt.edit}}}})
 			up, err := v.ConvertRequest(nil, "1", []byte(tt.old))
 			if err != nil || !sameJSON(t, string(up), tt.newer) {
@@ -561,7 +536,7 @@ func TestEdits(t *testing.T) {
 	}
 
 	t.Run("nest keeps unknown members under a new name", func(t *testing.T) {
-		v := mustNew(t, Config{Versions: []Version{{Name: "1"}, {Name: "2"}},
+		v := mustNew(t, testConfig{Versions: []Version{{Name: "1"}, {Name: "2"}},
 			Changes: []Change{{Version: "2", Description: "d", Edits: []Edit{Nest("money", map[string]string{"amount": "price"})}}}})
 		down, err := v.ConvertResponse(nil, "1", []byte(`{"money":{"amount":1,"tax":2}}`))
 		if err != nil || !sameJSON(t, string(down), `{"price":1,"money":{"tax":2}}`) {
@@ -570,7 +545,7 @@ func TestEdits(t *testing.T) {
 	})
 
 	t.Run("defaults are not shared", func(t *testing.T) {
-		v := mustNew(t, Config{Versions: []Version{{Name: "1"}, {Name: "2"}},
+		v := mustNew(t, testConfig{Versions: []Version{{Name: "1"}, {Name: "2"}},
 			Changes: []Change{{Version: "2", Description: "d", Edits: []Edit{
 				Add("tags", []string{"a"}),
 				Reshape(func(o map[string]any) error { o["tags"] = append(o["tags"].([]any), "b"); return nil }, nil),
@@ -587,7 +562,7 @@ func TestEdits(t *testing.T) {
 func TestChangeMatch(t *testing.T) {
 	change := priceChange
 	change.Match = func(r *http.Request) bool { return strings.HasPrefix(r.URL.Path, "/api/v2/items") }
-	v := newPriceVersioner(t, Config{Changes: []Change{change}})
+	v := newPriceVersioner(t, testConfig{Changes: []Change{change}})
 	body := `{"price":{"amount":5,"currency":"USD"}}`
 	for path, want := range map[string]string{
 		"/api/v1/items/1":  `{"price":5,"currency":"USD"}`,
@@ -602,7 +577,7 @@ func TestChangeMatch(t *testing.T) {
 }
 
 func TestConcurrentConversion(t *testing.T) {
-	v := newPriceVersioner(t, Config{})
+	v := newPriceVersioner(t, testConfig{})
 	h := v.Handler(&itemAPI{body: `{"items":[{"price":{"amount":1,"currency":"USD"}}],"meta":{}}`})
 	var wg sync.WaitGroup
 	for i := range 8 {
@@ -663,7 +638,7 @@ func FuzzConvert(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
-	v := mustNew(f, Config{Versions: []Version{{Name: "1"}, {Name: "2"}, {Name: "3"}}, Changes: []Change{
+	v := mustNew(f, testConfig{Versions: []Version{{Name: "1"}, {Name: "2"}, {Name: "3"}}, Changes: []Change{
 		priceChange,
 		{Version: "3", Description: "d", At: []string{"/customer", "/orders/*/lines/*", ""}, Edits: []Edit{
 			Rename("zip", "postal_code"), Move("/zip", "/address/zip"), Remove("qty", 1), Add("flag", true),

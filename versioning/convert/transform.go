@@ -1,4 +1,4 @@
-package versioning
+package convert
 
 import (
 	"bytes"
@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -14,48 +15,66 @@ import (
 	"github.com/restwell/restwell/internal/capture"
 	"github.com/restwell/restwell/internal/httpsyntax"
 	"github.com/restwell/restwell/internal/logsafe"
+	"github.com/restwell/restwell/versioning"
 )
 
 // errNotJSON marks a body that is not one JSON value; the middleware then
 // passes it on unconverted.
-var errNotJSON = errors.New("versioning: body is not JSON")
+var errNotJSON = errors.New("convert: body is not JSON")
 
-// ConvertRequest upgrades a JSON request body of the named version to the
+// Request upgrades a JSON request body of the named version to the
 // newest version, applying the Changes as Handler does. r is used only for
 // Change.Match; when it is nil every change applies. The body is returned
-// as it is when nothing needs converting.
-func (v *Versioner) ConvertRequest(r *http.Request, version string, body []byte) ([]byte, error) {
-	ver := v.lookup(version)
-	if ver == nil {
-		return nil, &UnsupportedError{Source: SourceDefault, Requested: clipName(version), Supported: v.supported()}
+// as it is when nothing needs converting. A version the Versioner does not
+// have is an *versioning.UnsupportedError.
+func (c *Converter) Request(r *http.Request, version string, body []byte) ([]byte, error) {
+	i, ok := c.index[version]
+	if !ok {
+		return nil, c.unsupported(version)
 	}
-	return v.convert(r, ver, body, true)
+	return c.convert(r, i, body, true)
 }
 
-// ConvertResponse downgrades a JSON body written for the newest version to
-// the named version, applying the Changes as Handler does; use it for
-// webhook payloads and other bodies sent outside a response. r is used
-// only for Change.Match; when it is nil every change applies. The body is
-// returned as it is when nothing needs converting.
-func (v *Versioner) ConvertResponse(r *http.Request, version string, body []byte) ([]byte, error) {
-	ver := v.lookup(version)
-	if ver == nil {
-		return nil, &UnsupportedError{Source: SourceDefault, Requested: clipName(version), Supported: v.supported()}
+// Response downgrades a JSON body written for the newest version to the
+// named version, applying the Changes as Handler does; use it for webhook
+// payloads and other bodies sent outside a response. r is used only for
+// Change.Match; when it is nil every change applies. The body is returned
+// as it is when nothing needs converting. A version the Versioner does not
+// have is an *versioning.UnsupportedError.
+func (c *Converter) Response(r *http.Request, version string, body []byte) ([]byte, error) {
+	i, ok := c.index[version]
+	if !ok {
+		return nil, c.unsupported(version)
 	}
-	return v.convert(r, ver, body, false)
+	return c.convert(r, i, body, false)
 }
 
-func clipName(s string) string {
-	if validName(s) {
-		return s
+func (c *Converter) unsupported(version string) error {
+	if !validName(version) {
+		version = ""
 	}
-	return ""
+	return &versioning.UnsupportedError{Source: versioning.SourceDefault, Requested: version, Supported: slices.Clone(c.names)}
 }
 
-// convert applies the changes after version ver to body: upwards for a
-// request, downwards for a response.
-func (v *Versioner) convert(r *http.Request, ver *version, body []byte, up bool) ([]byte, error) {
-	chs := v.changes[ver.firstChange:]
+// validName reports whether s can be a version name (as versioning.New
+// accepts them), so that it may be repeated in an error.
+func validName(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '.' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// convert applies the changes after the version of index i to body:
+// upwards for a request, downwards for a response.
+func (c *Converter) convert(r *http.Request, i int, body []byte, up bool) ([]byte, error) {
+	chs := c.changes[c.first[i]:]
 	applies := func(ch *change) bool {
 		return (up && ch.up || !up && ch.down) && (r == nil || ch.Match == nil || ch.Match(r))
 	}
@@ -229,37 +248,26 @@ func walk(val any, toks []string, fn func(map[string]any) error) error {
 	return nil
 }
 
-// isJSONType reports whether a Content-Type value is application/json or
-// application/*+json; problem says whether application/problem+json
+// isJSONType reports whether a Content-Type value is JSON, as
+// httpsyntax.IsJSON says; problem says whether application/problem+json
 // counts.
 func isJSONType(ct string, problem bool) bool {
-	if i := strings.IndexByte(ct, ';'); i >= 0 {
-		ct = ct[:i]
-	}
-	ct = httpsyntax.TrimOWS(ct)
-	const app = "application/"
-	if len(ct) <= len(app) || !strings.EqualFold(ct[:len(app)], app) {
+	typ, sub, ok := httpsyntax.SplitMediaType(ct)
+	if !ok || !httpsyntax.IsJSON(typ, sub) {
 		return false
 	}
-	sub := ct[len(app):]
-	if strings.EqualFold(sub, "json") {
-		return true
-	}
-	if !problem && strings.EqualFold(sub, "problem+json") {
-		return false
-	}
-	return hasSuffixFold(sub, "+json") && len(sub) > len("+json")
+	return problem || !strings.EqualFold(sub, "problem+json") || !strings.EqualFold(typ, "application")
 }
 
-// upgradeRequest replaces the JSON body of r, a request of version ver,
-// with its upgrade to the newest version. r is the middleware's own copy
-// of the request. A body that is not JSON is passed on as it was, for the
-// handler to refuse.
-func (v *Versioner) upgradeRequest(r *http.Request, ver *version) error {
+// upgradeRequest replaces the JSON body of r, a request of the version of
+// index i, with its upgrade to the newest version. r is the middleware's
+// own copy of the request. A body that is not JSON is passed on as it
+// was, for the handler to refuse.
+func (c *Converter) upgradeRequest(r *http.Request, i int) error {
 	if r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0 || !isJSONType(r.Header.Get("Content-Type"), true) {
 		return nil
 	}
-	data, err := io.ReadAll(io.LimitReader(r.Body, v.maxRequest+1))
+	data, err := io.ReadAll(io.LimitReader(r.Body, c.maxRequest+1))
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
@@ -267,10 +275,10 @@ func (v *Versioner) upgradeRequest(r *http.Request, ver *version) error {
 		}
 		return apierrors.BadRequest("the request body could not be read").WithCause(err)
 	}
-	if int64(len(data)) > v.maxRequest {
-		return apierrors.ContentTooLarge("the request body is larger than " + strconv.FormatInt(v.maxRequest, 10) + " bytes").WithCause(ErrBodyTooLarge)
+	if int64(len(data)) > c.maxRequest {
+		return apierrors.ContentTooLarge("the request body is larger than " + strconv.FormatInt(c.maxRequest, 10) + " bytes").WithCause(ErrBodyTooLarge)
 	}
-	out, err := v.convert(r, ver, data, true)
+	out, err := c.convert(r, i, data, true)
 	switch {
 	case errors.Is(err, errNotJSON):
 		out = data
@@ -304,7 +312,7 @@ func convertible(status int, h http.Header) bool {
 
 // sendConverted downgrades the held response of a request of version ver
 // and sends it on w.
-func (v *Versioner) sendConverted(w http.ResponseWriter, r *http.Request, cw *capture.Writer, ver *version) {
+func (c *Converter) sendConverted(w http.ResponseWriter, r *http.Request, cw *capture.Writer, i int) {
 	status := cw.Status()
 	if cw.Body().Len() == 0 {
 		_ = cw.Release() // nothing to convert; a failed write means the client is gone
@@ -312,15 +320,15 @@ func (v *Versioner) sendConverted(w http.ResponseWriter, r *http.Request, cw *ca
 	}
 	body := cw.Body().Bytes()
 	cw.Discard()
-	out, err := v.convert(r, ver, body, false)
+	out, err := c.convert(r, i, body, false)
 	h := w.Header()
 	switch {
 	case errors.Is(err, errNotJSON):
-		v.log.LogAttrs(r.Context(), slog.LevelWarn, "versioning: response declared as JSON is not JSON; sent unconverted",
-			slog.String("version", ver.Name), slog.String("method", r.Method), slog.String("path", logsafe.Clip(r.URL.Path)))
+		c.log.LogAttrs(r.Context(), slog.LevelWarn, "versioning: response declared as JSON is not JSON; sent unconverted",
+			slog.String("version", c.names[i]), slog.String("method", r.Method), slog.String("path", logsafe.Clip(r.URL.Path)))
 		out = body
 	case err != nil:
-		v.errh(w, r, apierrors.Internal(err))
+		c.errh(w, r, apierrors.Internal(err))
 		return
 	default:
 		h["Content-Length"] = []string{strconv.Itoa(len(out))}

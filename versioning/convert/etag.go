@@ -1,4 +1,4 @@
-package versioning
+package convert
 
 import (
 	"net/http"

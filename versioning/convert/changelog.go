@@ -1,4 +1,4 @@
-package versioning
+package convert
 
 import (
 	"io"
@@ -13,20 +13,21 @@ type Entry struct {
 	// Changes are the descriptions of the Changes this version introduced,
 	// in the order they were given.
 	Changes []string
-	// Deprecated, Sunset and Successor are copied from the Version.
+	// Deprecated, Sunset and Successor are copied from the
+	// versioning.Version.
 	Deprecated, Sunset time.Time
 	Successor          string
 }
 
 // Changelog returns one entry per version, newest first, generated from
-// the Change descriptions and the deprecation times.
-func (v *Versioner) Changelog() []Entry {
-	out := make([]Entry, 0, len(v.versions))
-	for i := len(v.versions) - 1; i >= 0; i-- {
-		ver := v.versions[i]
+// the Change descriptions and the versions' deprecation times.
+func (c *Converter) Changelog() []Entry {
+	out := make([]Entry, 0, len(c.versions))
+	for i := len(c.versions) - 1; i >= 0; i-- {
+		ver := c.versions[i]
 		e := Entry{Version: ver.Name, Deprecated: ver.Deprecated, Sunset: ver.Sunset, Successor: ver.Successor}
-		for _, ch := range v.changes {
-			if ch.ver == ver {
+		for _, ch := range c.changes {
+			if ch.ver == i {
 				e.Changes = append(e.Changes, ch.Description)
 			}
 		}
@@ -44,9 +45,9 @@ func (v *Versioner) Changelog() []Entry {
 //	## 1 (deprecated 2025-01-01, sunset 2026-12-31, successor 2)
 //
 //	- Initial version.
-func (v *Versioner) WriteChangelog(w io.Writer) error {
+func (c *Converter) WriteChangelog(w io.Writer) error {
 	var b strings.Builder
-	for i, e := range v.Changelog() {
+	for i, e := range c.Changelog() {
 		if i > 0 {
 			b.WriteByte('\n')
 		}
@@ -67,7 +68,7 @@ func (v *Versioner) WriteChangelog(w io.Writer) error {
 		}
 		b.WriteString("\n\n")
 		if len(e.Changes) == 0 {
-			if i == len(v.versions)-1 {
+			if i == len(c.versions)-1 {
 				b.WriteString("- Initial version.\n")
 			} else {
 				b.WriteString("- No changes to request or response bodies.\n")

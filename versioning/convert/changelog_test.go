@@ -1,4 +1,4 @@
-package versioning
+package convert
 
 import (
 	"errors"
@@ -9,7 +9,7 @@ import (
 )
 
 func TestChangelog(t *testing.T) {
-	v := mustNew(t, Config{
+	v := mustNew(t, testConfig{
 		Versions: []Version{
 			{Name: "1", Deprecated: t0, Sunset: time.Date(2026, 12, 31, 23, 59, 59, 0, time.UTC), Successor: "3"},
 			{Name: "2", Deprecated: t0},
