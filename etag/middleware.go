@@ -327,6 +327,7 @@ func (m *Middleware) serveRead(w http.ResponseWriter, r *http.Request, next http
 	cw.HoldIf = st.holdIf
 
 	next.ServeHTTP(rw, r)
+	cw.Detach() // a goroutine the handler leaked can no longer write
 
 	if !cw.Started() {
 		// Nothing written: net/http would send an empty 200.

@@ -104,7 +104,9 @@ func (v *Versioner) Deprecate(rt Route) (func(http.Handler) http.Handler, error)
 			}
 			cw, rw := capture.Get(w, capture.Hold, 0)
 			cw.HoldIf = hook
+			cw.Logger = v.log
 			next.ServeHTTP(rw, r)
+			cw.Detach()
 			if !cw.Started() {
 				d.apply(w.Header(), succ)
 			}

@@ -403,7 +403,9 @@ func (v *Versioner) serve(w http.ResponseWriter, r *http.Request, next http.Hand
 	// A handler may replace Vary: put the tokens back when it commits.
 	cw, rw := capture.Get(w, capture.Hold, 0)
 	cw.HoldIf = v.varyHook
+	cw.Logger = v.log
 	next.ServeHTTP(rw, r2)
+	cw.Detach()
 	if !cw.Started() {
 		v.setVary(h, nil)
 	}
@@ -490,7 +492,9 @@ func (v *Versioner) serveFull(w http.ResponseWriter, r, r2 *http.Request, ver *v
 	}
 	cw, rw := capture.Get(w, capture.Hold, v.maxResponse)
 	cw.HoldIf = s.hook
+	cw.Logger = v.log
 	next.ServeHTTP(rw, r2)
+	cw.Detach()
 	switch {
 	case !cw.Started():
 		s.hook(http.StatusOK, h)
