@@ -37,13 +37,14 @@ type Config struct {
 	// handler sets itself, and an error response loses them. Automatic
 	// tags are off: a digest of the body would never match a write.
 	// Return Validators{Missing: true} when the resource does not exist
-	// yet and the write may create it. An error is rendered instead of
-	// running the handler: an *errors.Error as it is (return
-	// errors.NotFound when the method cannot succeed on a missing
-	// resource, so the client gets 404 rather than 412), any other error
-	// as a 500 by errors.Write. Nil means writes are passed on unchecked;
-	// a handler can still call Check itself. r.PathValue is set only
-	// when the middleware wraps a route of a ServeMux, not the mux.
+	// yet and the write may create it. An error is given to ErrorHandler
+	// instead of running the handler, as it is: errors.Write renders an
+	// *errors.Error with its status (return errors.NotFound when the
+	// method cannot succeed on a missing resource, so the client gets 404
+	// rather than 412) and any other error as a 500. Nil means writes are
+	// passed on unchecked; a handler can still call Check itself.
+	// r.PathValue is set only when the middleware wraps a route of a
+	// ServeMux, not the mux.
 	Validators func(r *http.Request) (Validators, error)
 	// RequireCondition reports whether the write r must be conditional.
 	// One that carries none of If-Match, If-None-Match and
@@ -84,10 +85,13 @@ type Config struct {
 	// handler set no Cache-Control: PrivateNoCache or Public(d), say.
 	// Empty means the middleware sets none.
 	CacheControl string
-	// ErrorHandler writes the 412 and 428 refusals, given an
-	// *errors.Error wrapping ErrPreconditionFailed or
-	// ErrPreconditionRequired, and errors.Error values a Validators
-	// function returns. Nil means errors.Write.
+	// ErrorHandler writes every failure the middleware answers: the 412
+	// and 428 refusals, given an *errors.Error wrapping
+	// ErrPreconditionFailed or ErrPreconditionRequired; any error a
+	// Validators function returns, as it is; and the 500, an
+	// *errors.Error, for a Validators result that is not an entity tag.
+	// (A 304 is not a failure and is written by the middleware.) Nil means
+	// errors.Write.
 	ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
 	// Observer receives an event for every 304, 412 and 428 the
 	// middleware answers (see the package documentation). Nil means none
@@ -243,16 +247,11 @@ func (m *Middleware) serveWrite(w http.ResponseWriter, r *http.Request, next htt
 func (m *Middleware) lookup(w http.ResponseWriter, r *http.Request) (Validators, bool) {
 	v, err := m.validators(r)
 	if err != nil {
-		var e *apierrors.Error
-		if apierrors.As(err, &e) {
-			m.errorHandler(w, r, err)
-		} else {
-			apierrors.Write(w, r, err)
-		}
+		m.errorHandler(w, r, err)
 		return v, false
 	}
 	if v.ETag != "" && !Valid(v.ETag) {
-		apierrors.Write(w, r, apierrors.Internal(fmt.Errorf("etag: Validators returned %q, which is not an entity tag", v.ETag)))
+		m.errorHandler(w, r, apierrors.Internal(fmt.Errorf("etag: Validators returned %q, which is not an entity tag", v.ETag)))
 		return v, false
 	}
 	return v, true
