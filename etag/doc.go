@@ -44,6 +44,14 @@
 //	mux.Handle("PUT /items/{id}", tags.Handler(putItem))
 //	mux.Handle("DELETE /items/{id}", tags.Handler(deleteItem))
 //
+// RequireCondition accepts any condition, If-Unmodified-Since included,
+// whose dates have one-second granularity. To accept only an entity tag,
+// set RequireIfMatch: a PUT, PATCH or DELETE without If-Match then gets
+// the same 428, naming If-Match, whatever else it carries (a PUT creating
+// a resource Validators reports Missing may send If-None-Match: *):
+//
+//	RequireIfMatch: etag.RequireForUpdates, // or etag.RequireMethods(http.MethodPut, http.MethodPatch)
+//
 // Wrap the routes rather than the whole mux when Validators needs
 // r.PathValue: the mux sets path values only as it routes the request.
 //

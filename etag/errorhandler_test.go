@@ -29,6 +29,8 @@ func TestErrorHandlerSeesEveryFailure(t *testing.T) {
 	}{
 		{"428 unconditional write", Config{Validators: tagged(v1, nil), RequireCondition: RequireForUpdates},
 			request("PUT"), ErrPreconditionRequired, 428},
+		{"428 write without If-Match", Config{Validators: tagged(v1, nil), RequireIfMatch: RequireMethods("PUT")},
+			request("PUT", hdr{"If-Unmodified-Since", FormatDate(T)}), ErrPreconditionRequired, 428},
 		{"412 write", Config{Validators: tagged(v1, nil)},
 			request("PUT", hdr{"If-Match", `"v0"`}), ErrPreconditionFailed, 412},
 		{"412 read, validators", Config{Validators: tagged(v1, nil)},

@@ -105,6 +105,36 @@ func ExampleNew() {
 	// 412 {"error":{"code":"precondition_failed","message":"the If-None-Match condition did not hold: the resource already exists or has not changed","details":{"If-None-Match":["matches the current state of the resource"]}}}
 }
 
+// Requiring If-Match: a write carrying only a date condition is refused,
+// as is one carrying none; the handler runs only with an entity tag.
+func ExampleConfig_requireIfMatch() {
+	tags, err := etag.New(etag.Config{
+		Validators: func(r *http.Request) (etag.Validators, error) {
+			return etag.Validators{ETag: `"7"`, LastModified: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}, nil
+		},
+		RequireIfMatch: etag.RequireMethods(http.MethodPut, http.MethodPatch),
+	})
+	if err != nil {
+		panic(err)
+	}
+	h := tags.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	for _, header := range [][2]string{
+		{"If-Unmodified-Since", "Fri, 02 Jan 2026 03:04:05 GMT"},
+		{"If-Match", `"7"`},
+	} {
+		req := httptest.NewRequest("PATCH", "/items/1", nil)
+		req.Header.Set(header[0], header[1])
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		fmt.Println(header[0], rec.Code, rec.Header().Get("Cache-Control"))
+	}
+	// Output:
+	// If-Unmodified-Since 428 no-store
+	// If-Match 204
+}
+
 func ExampleCheck() {
 	v := etag.Validators{ETag: `"v7"`, LastModified: time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)}
 
