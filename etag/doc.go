@@ -52,6 +52,14 @@
 //
 //	RequireIfMatch: etag.RequireForUpdates, // or etag.RequireMethods(http.MethodPut, http.MethodPatch)
 //
+// The resource Validators loads to compute the tags can go to the handler
+// too, so the write works on the very state its precondition was checked
+// against without a second read: return it in Validators.Resource, and
+// read it in the handler with Resource, which keeps its type:
+//
+//	return etag.Validators{ETag: tagOf(item), Resource: item}, nil // in Validators
+//	item, ok := etag.Resource[Item](r.Context())                    // in the handler
+//
 // Wrap the routes rather than the whole mux when Validators needs
 // r.PathValue: the mux sets path values only as it routes the request.
 //

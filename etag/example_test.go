@@ -135,6 +135,42 @@ func ExampleConfig_requireIfMatch() {
 	// If-Match 204
 }
 
+// A handler works on the resource Validators loaded, the very state its
+// precondition was checked against, without a second read.
+func ExampleResource() {
+	type product struct {
+		ID, Name string
+		Version  int
+	}
+	load := func(id string) product { return product{ID: id, Name: "mug", Version: 3} } // a store read
+
+	tags, err := etag.New(etag.Config{
+		Validators: func(r *http.Request) (etag.Validators, error) {
+			p := load(r.PathValue("id"))
+			return etag.Validators{ETag: etag.Strong(strconv.Itoa(p.Version)), Resource: p}, nil
+		},
+		RequireIfMatch: etag.RequireForUpdates,
+	})
+	if err != nil {
+		panic(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("PATCH /products/{id}", tags.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, ok := etag.Resource[product](r.Context())
+		fmt.Println(ok, p.ID, p.Name, p.Version)
+		w.WriteHeader(http.StatusNoContent)
+	})))
+
+	req := httptest.NewRequest("PATCH", "/products/9", nil)
+	req.Header.Set("If-Match", `"3"`)
+	rec := httptest.NewRecorder()
+	mux.ServeHTTP(rec, req)
+	fmt.Println(rec.Code)
+	// Output:
+	// true 9 mug 3
+	// 204
+}
+
 func ExampleCheck() {
 	v := etag.Validators{ETag: `"v7"`, LastModified: time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)}
 

@@ -37,7 +37,9 @@ type Config struct {
 	// handler sets itself, and an error response loses them. Automatic
 	// tags are off: a digest of the body would never match a write.
 	// Return Validators{Missing: true} when the resource does not exist
-	// yet and the write may create it. An error is given to ErrorHandler
+	// yet and the write may create it. Set Validators.Resource to the
+	// resource it loaded, and the handler reads it with Resource instead
+	// of loading it again. An error is given to ErrorHandler
 	// instead of running the handler, as it is: errors.Write renders an
 	// *errors.Error with its status (return errors.NotFound when the
 	// method cannot succeed on a missing resource, so the client gets 404
@@ -282,7 +284,7 @@ func (m *Middleware) serveWrite(w http.ResponseWriter, r *http.Request, next htt
 		m.errorHandler(w, r, res.Err())
 		return
 	}
-	next.ServeHTTP(w, r)
+	next.ServeHTTP(w, withResource(r, v))
 }
 
 // lookup calls the Validators function. When it fails, lookup renders
@@ -370,6 +372,7 @@ func (m *Middleware) serveRead(w http.ResponseWriter, r *http.Request, next http
 				preset = true
 			}
 		}
+		r = withResource(r, v)
 	}
 	st := statePool.Get().(*state)
 	st.preset = preset
