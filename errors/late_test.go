@@ -23,6 +23,9 @@ func TestLateWriteIsDroppedAndLogged(t *testing.T) {
 		}},
 		{"Recover", func(f http.HandlerFunc) http.Handler { return Recover(f) }},
 		{"WrapMux", func(f http.HandlerFunc) http.Handler { return WrapMux(f) }},
+		{"Handler inside WrapMux", func(f http.HandlerFunc) http.Handler {
+			return WrapMux(Handler(func(w http.ResponseWriter, r *http.Request) error { f(w, r); return nil }))
+		}},
 	}
 	for _, tt := range wraps {
 		t.Run(tt.name, func(t *testing.T) {

@@ -134,6 +134,32 @@ func Get(rw http.ResponseWriter, mode Mode, limit int) (*Writer, http.ResponseWr
 	}
 }
 
+// Of returns the Writer behind w when w is the handler's writer of a
+// Writer that is not detached, and nil otherwise. A middleware that only
+// needs to know whether its handler started the response can then ask
+// that Writer, which sees every call, instead of getting one of its own:
+// Started reports the response as a whole, whoever wrote it. It must be
+// called by the goroutine serving the request.
+func Of(w http.ResponseWriter) *Writer {
+	var f front
+	switch v := w.(type) {
+	case front:
+		f = v
+	case flusher:
+		f = v.front
+	case hijacker:
+		f = v.front
+	case flushHijacker:
+		f = v.front
+	default:
+		return nil
+	}
+	if f.w.detached.Load() {
+		return nil
+	}
+	return f.w
+}
+
 // Detach cuts the handler's writer off: every later call on it is
 // dropped (see Late calls in the package documentation). Call it as soon
 // as the handler returns, before looking at what it wrote; the Writer's

@@ -502,3 +502,24 @@ func TestSuppress(t *testing.T) {
 		}
 	})
 }
+
+func TestOf(t *testing.T) {
+	for _, rw := range []http.ResponseWriter{
+		newBase(),
+		&baseFlusher{base: newBase()},
+		baseHijacker{newBase()},
+		func() http.ResponseWriter { b := newBase(); return baseBoth{&baseFlusher{base: b}, baseHijacker{b}} }(),
+	} {
+		w, hw := Get(rw, Pass, 0)
+		if got := Of(hw); got != w {
+			t.Errorf("%T: Of = %p, want the Writer %p", rw, got, w)
+		}
+		if got := Of(rw); got != nil {
+			t.Errorf("%T: Of of a plain writer = %p, want nil", rw, got)
+		}
+		Put(w)
+		if got := Of(hw); got != nil {
+			t.Errorf("%T: Of after Put = %p, want nil", rw, got)
+		}
+	}
+}
