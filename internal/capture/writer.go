@@ -176,7 +176,9 @@ func (w *Writer) Detach() {
 }
 
 // Put detaches w and gives back the pooled chunks of what it holds,
-// without sending it. w must not be used afterwards.
+// without sending it. Afterwards w still reports what happened (Status,
+// Started, Size, ...), but its body is gone and nothing more may be
+// written through it.
 func Put(w *Writer) {
 	w.Detach()
 	w.buf.Reset()
