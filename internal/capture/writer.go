@@ -19,8 +19,9 @@
 // uses it after the handler returned. Each Writer is made for one request
 // and never reused, and Detach (which Put implies) cuts the writer handed
 // to the handler off for good: from then on its Write, WriteHeader, Flush
-// and Hijack do nothing and fail with ErrDetached, its Header is a fresh
-// map that goes nowhere, and the first such call is logged. A late call
+// and Hijack do nothing (Write and Hijack fail with ErrDetached), its
+// Header is a fresh map that goes nowhere, its Unwrap a writer that keeps
+// nothing, and the first such call is logged. A late call
 // therefore never reaches this response's wrapped writer, the middleware's
 // held body, or any other request. In Tee and Hold mode, where the body
 // lives in pooled chunks, the handler's calls and Detach are also mutually
@@ -85,7 +86,8 @@ type Writer struct {
 	// HoldIf, in Hold mode, is consulted once when the handler commits its
 	// header (its first WriteHeader with a final status, or its first
 	// Write). Returning false sends this response straight through. Nil
-	// holds every response.
+	// holds every response. It runs inside the handler's call and must
+	// not call the handler's writer itself.
 	HoldIf func(status int, h http.Header) bool
 
 	// Logger receives the report of the first call the handler's writer
