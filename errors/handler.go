@@ -29,10 +29,21 @@ type Handler func(w http.ResponseWriter, r *http.Request) error
 
 // ServeHTTP calls h and renders the error it returns.
 func (h Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	cw, rw := capture.Get(w, capture.Pass, 0)
-	err := h(rw, r)
-	started := cw.Started()
-	capture.Put(cw)
+	var err error
+	var started bool
+	if cw := capture.Of(w); cw != nil {
+		// A middleware outside records the response already (WrapMux,
+		// Recover, etag, ...): it tells whether h started it, and cuts a
+		// goroutine h leaked off when it finishes.
+		err = h(w, r)
+		started = cw.Started()
+	} else {
+		cw, rw := capture.Get(w, capture.Pass, 0)
+		cw.Logger = rendererFor(r).Logger
+		err = h(rw, r)
+		capture.Put(cw) // a goroutine h leaked can no longer write
+		started = cw.Started()
+	}
 	if e, ok := err.(*Error); err == nil || ok && e == nil {
 		return
 	}
@@ -67,10 +78,11 @@ func (p *PanicError) Error() string { return fmt.Sprintf("panic: %v", p.Value) }
 func Recover(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		cw, rw := capture.Get(w, capture.Pass, 0)
+		cw.Logger = rendererFor(r).Logger
 		defer func() {
 			v := recover()
+			capture.Put(cw) // a goroutine next leaked can no longer write
 			started := cw.Started()
-			capture.Put(cw)
 			if v == nil {
 				return
 			}

@@ -180,3 +180,37 @@ func TestPanicError(t *testing.T) {
 		t.Errorf("Error() = %q", got)
 	}
 }
+
+// TestHandlerInsideACapture checks Handler behind a middleware that
+// already records the response (WrapMux here), where it asks that
+// middleware's record whether the handler started: an error before any
+// write is rendered, one after is only logged.
+func TestHandlerInsideACapture(t *testing.T) {
+	tests := []struct {
+		name     string
+		h        Handler
+		wantCode int
+		wantBody string
+	}{
+		{"error before writing", func(w http.ResponseWriter, r *http.Request) error { return NotFound("no such item") }, 404, `"not_found"`},
+		{"error after writing", func(w http.ResponseWriter, r *http.Request) error {
+			w.WriteHeader(http.StatusAccepted)
+			return New("too late")
+		}, 202, ""},
+		{"no error", func(w http.ResponseWriter, r *http.Request) error { _, err := w.Write([]byte("ok")); return err }, 200, "ok"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var logs testenv.Buffer
+			rd := &Renderer{Logger: slog.New(slog.NewTextHandler(&logs, nil))}
+			rec := httptest.NewRecorder()
+			rd.Handler(WrapMux(tt.h)).ServeHTTP(rec, httptest.NewRequest("GET", "/x", nil))
+			if rec.Code != tt.wantCode || !strings.Contains(rec.Body.String(), tt.wantBody) || tt.wantBody == "" && rec.Body.Len() != 0 {
+				t.Errorf("got %d %q, want %d with %q", rec.Code, rec.Body.String(), tt.wantCode, tt.wantBody)
+			}
+			if logged := strings.Contains(logs.String(), "handler failed after writing"); logged != (tt.name == "error after writing") {
+				t.Errorf("log %q", logs.String())
+			}
+		})
+	}
+}

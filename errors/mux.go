@@ -22,7 +22,9 @@ func WrapMux(mux http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		cw, rw := capture.Get(w, capture.Hold, routeErrorLimit)
 		cw.HoldIf = isRouteError
+		cw.Logger = rendererFor(r).Logger
 		mux.ServeHTTP(rw, r)
+		cw.Detach()
 		if cw.Held() {
 			if _, typed := w.Header()["Content-Type"]; !typed && cw.Body().Len() > 0 {
 				// An untyped body is the handler's own, not a router's.

@@ -194,9 +194,11 @@ func TestCheckAllocatesNothing(t *testing.T) {
 }
 
 // TestAutoTagAllocations pins the allocations of a tagged 1 KiB response:
-// the handler's Content-Type header and two for the tag (the string with
-// the tag and Content-Length, and their header slices). Pools make the
-// count unreliable under the race detector.
+// the handler's Content-Type header, the response's capture.Writer (never
+// pooled, so a goroutine the handler leaks cannot reach another request)
+// and two for the tag (the string with the tag and Content-Length, and
+// their header slices). Pools make the count unreliable under the race
+// detector.
 func TestAutoTagAllocations(t *testing.T) {
 	if raceEnabled {
 		t.Skip("sync.Pool drops items at random under the race detector")
@@ -209,8 +211,8 @@ func TestAutoTagAllocations(t *testing.T) {
 		w.reset()
 		h.ServeHTTP(w, r)
 	})
-	if allocs > 3 {
-		t.Errorf("a tagged 1 KiB response allocates %.1f times, want at most 3", allocs)
+	if allocs > 4 {
+		t.Errorf("a tagged 1 KiB response allocates %.1f times, want at most 4", allocs)
 	}
 	if w.h.Get("ETag") != Of(body) || w.n != len(body) {
 		t.Errorf("ETag %q, %d bytes", w.h.Get("ETag"), w.n)

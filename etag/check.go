@@ -28,6 +28,12 @@ type Validators struct {
 	// and HEAD so the handler can send its 404, and a Validators function
 	// given to the middleware returns errors.NotFound for the others.
 	Missing bool
+	// Resource is what the Validators function of a Middleware loaded to
+	// compute the validators (the stored item, say), for the handler: the
+	// middleware stores it in the context of the request it passes on,
+	// once, before the handler runs, and Resource[T] reads it there. Nil
+	// means none. Check and Respond ignore it.
+	Resource any
 }
 
 // Result is the outcome of evaluating a request's preconditions.

@@ -44,6 +44,22 @@
 //	mux.Handle("PUT /items/{id}", tags.Handler(putItem))
 //	mux.Handle("DELETE /items/{id}", tags.Handler(deleteItem))
 //
+// RequireCondition accepts any condition, If-Unmodified-Since included,
+// whose dates have one-second granularity. To accept only an entity tag,
+// set RequireIfMatch: a PUT, PATCH or DELETE without If-Match then gets
+// the same 428, naming If-Match, whatever else it carries (a PUT creating
+// a resource Validators reports Missing may send If-None-Match: *):
+//
+//	RequireIfMatch: etag.RequireForUpdates, // or etag.RequireMethods(http.MethodPut, http.MethodPatch)
+//
+// The resource Validators loads to compute the tags can go to the handler
+// too, so the write works on the very state its precondition was checked
+// against without a second read: return it in Validators.Resource, and
+// read it in the handler with Resource, which keeps its type:
+//
+//	return etag.Validators{ETag: tagOf(item), Resource: item}, nil // in Validators
+//	item, ok := etag.Resource[Item](r.Context())                    // in the handler
+//
 // Wrap the routes rather than the whole mux when Validators needs
 // r.PathValue: the mux sets path values only as it routes the request.
 //

@@ -105,6 +105,72 @@ func ExampleNew() {
 	// 412 {"error":{"code":"precondition_failed","message":"the If-None-Match condition did not hold: the resource already exists or has not changed","details":{"If-None-Match":["matches the current state of the resource"]}}}
 }
 
+// Requiring If-Match: a write carrying only a date condition is refused,
+// as is one carrying none; the handler runs only with an entity tag.
+func ExampleConfig_requireIfMatch() {
+	tags, err := etag.New(etag.Config{
+		Validators: func(r *http.Request) (etag.Validators, error) {
+			return etag.Validators{ETag: `"7"`, LastModified: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}, nil
+		},
+		RequireIfMatch: etag.RequireMethods(http.MethodPut, http.MethodPatch),
+	})
+	if err != nil {
+		panic(err)
+	}
+	h := tags.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	for _, header := range [][2]string{
+		{"If-Unmodified-Since", "Fri, 02 Jan 2026 03:04:05 GMT"},
+		{"If-Match", `"7"`},
+	} {
+		req := httptest.NewRequest("PATCH", "/items/1", nil)
+		req.Header.Set(header[0], header[1])
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		fmt.Println(header[0], rec.Code, rec.Header().Get("Cache-Control"))
+	}
+	// Output:
+	// If-Unmodified-Since 428 no-store
+	// If-Match 204
+}
+
+// A handler works on the resource Validators loaded, the very state its
+// precondition was checked against, without a second read.
+func ExampleResource() {
+	type product struct {
+		ID, Name string
+		Version  int
+	}
+	load := func(id string) product { return product{ID: id, Name: "mug", Version: 3} } // a store read
+
+	tags, err := etag.New(etag.Config{
+		Validators: func(r *http.Request) (etag.Validators, error) {
+			p := load(r.PathValue("id"))
+			return etag.Validators{ETag: etag.Strong(strconv.Itoa(p.Version)), Resource: p}, nil
+		},
+		RequireIfMatch: etag.RequireForUpdates,
+	})
+	if err != nil {
+		panic(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("PATCH /products/{id}", tags.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, ok := etag.Resource[product](r.Context())
+		fmt.Println(ok, p.ID, p.Name, p.Version)
+		w.WriteHeader(http.StatusNoContent)
+	})))
+
+	req := httptest.NewRequest("PATCH", "/products/9", nil)
+	req.Header.Set("If-Match", `"3"`)
+	rec := httptest.NewRecorder()
+	mux.ServeHTTP(rec, req)
+	fmt.Println(rec.Code)
+	// Output:
+	// true 9 mug 3
+	// 204
+}
+
 func ExampleCheck() {
 	v := etag.Validators{ETag: `"v7"`, LastModified: time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)}
 

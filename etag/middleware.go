@@ -37,13 +37,16 @@ type Config struct {
 	// handler sets itself, and an error response loses them. Automatic
 	// tags are off: a digest of the body would never match a write.
 	// Return Validators{Missing: true} when the resource does not exist
-	// yet and the write may create it. An error is rendered instead of
-	// running the handler: an *errors.Error as it is (return
-	// errors.NotFound when the method cannot succeed on a missing
-	// resource, so the client gets 404 rather than 412), any other error
-	// as a 500 by errors.Write. Nil means writes are passed on unchecked;
-	// a handler can still call Check itself. r.PathValue is set only
-	// when the middleware wraps a route of a ServeMux, not the mux.
+	// yet and the write may create it. Set Validators.Resource to the
+	// resource it loaded, and the handler reads it with Resource instead
+	// of loading it again. An error is given to ErrorHandler
+	// instead of running the handler, as it is: errors.Write renders an
+	// *errors.Error with its status (return errors.NotFound when the
+	// method cannot succeed on a missing resource, so the client gets 404
+	// rather than 412) and any other error as a 500. Nil means writes are
+	// passed on unchecked; a handler can still call Check itself.
+	// r.PathValue is set only when the middleware wraps a route of a
+	// ServeMux, not the mux.
 	Validators func(r *http.Request) (Validators, error)
 	// RequireCondition reports whether the write r must be conditional.
 	// One that carries none of If-Match, If-None-Match and
@@ -56,6 +59,18 @@ type Config struct {
 	// conditional; RequireForUpdates requires it for PUT, PATCH and
 	// DELETE.
 	RequireCondition func(r *http.Request) bool
+	// RequireIfMatch reports whether the write r must carry If-Match,
+	// the one condition that protects an update reliably (a date has
+	// one-second granularity, and If-None-Match only guards creation).
+	// One without it gets the same 428 as RequireCondition gives, naming
+	// If-Match, whatever other conditions it carries. With Validators
+	// set, they are looked up first, so a request for a resource that
+	// does not exist gets the error they return (a 404, say), and one
+	// for a resource they report Missing may carry If-None-Match: *
+	// instead, to create it. It is consulted only for writes. Nil means
+	// If-Match is never required; RequireForUpdates requires it for PUT,
+	// PATCH and DELETE, RequireMethods for the methods it is given.
+	RequireIfMatch func(r *http.Request) bool
 	// MaxBody is the largest body, in bytes, the middleware holds to tag
 	// automatically. A longer body is sent on as it comes, untagged, with
 	// no more than MaxBody held at any time. Zero means 1 MiB; it must not
@@ -84,10 +99,13 @@ type Config struct {
 	// handler set no Cache-Control: PrivateNoCache or Public(d), say.
 	// Empty means the middleware sets none.
 	CacheControl string
-	// ErrorHandler writes the 412 and 428 refusals, given an
-	// *errors.Error wrapping ErrPreconditionFailed or
-	// ErrPreconditionRequired, and errors.Error values a Validators
-	// function returns. Nil means errors.Write.
+	// ErrorHandler writes every failure the middleware answers: the 412
+	// and 428 refusals, given an *errors.Error wrapping
+	// ErrPreconditionFailed or ErrPreconditionRequired; any error a
+	// Validators function returns, as it is; and the 500, an
+	// *errors.Error, for a Validators result that is not an entity tag.
+	// (A 304 is not a failure and is written by the middleware.) Nil means
+	// errors.Write.
 	ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
 	// Observer receives an event for every 304, 412 and 428 the
 	// middleware answers (see the package documentation). Nil means none
@@ -104,6 +122,7 @@ const DefaultMaxBody = 1 << 20
 type Middleware struct {
 	validators   func(*http.Request) (Validators, error)
 	require      func(*http.Request) bool
+	requireMatch func(*http.Request) bool
 	maxBody      int
 	auto         bool
 	weak         bool
@@ -130,6 +149,7 @@ func New(cfg Config) (*Middleware, error) {
 	m := &Middleware{
 		validators:   cfg.Validators,
 		require:      cfg.RequireCondition,
+		requireMatch: cfg.RequireIfMatch,
 		maxBody:      cfg.MaxBody,
 		auto:         !cfg.DisableAuto && cfg.Validators == nil,
 		weak:         cfg.Weak,
@@ -165,13 +185,30 @@ func Handler(next http.Handler) http.Handler {
 }
 
 // RequireForUpdates reports whether r is a PUT, PATCH or DELETE: the
-// writes that change an existing resource, for Config.RequireCondition.
+// writes that change an existing resource, for Config.RequireCondition
+// and Config.RequireIfMatch.
 func RequireForUpdates(r *http.Request) bool {
 	switch r.Method {
 	case http.MethodPut, http.MethodPatch, http.MethodDelete:
 		return true
 	}
 	return false
+}
+
+// RequireMethods returns a function for Config.RequireCondition or
+// Config.RequireIfMatch that reports whether a request's method is one of
+// methods (compared exactly, as net/http does). The function is safe for
+// concurrent use.
+func RequireMethods(methods ...string) func(*http.Request) bool {
+	methods = append([]string(nil), methods...)
+	return func(r *http.Request) bool {
+		for _, m := range methods {
+			if r.Method == m {
+				return true
+			}
+		}
+		return false
+	}
 }
 
 // Check evaluates r's preconditions like the package-level Check, with
@@ -193,7 +230,8 @@ func (m *Middleware) Check(r *http.Request, v Validators) Result {
 // hijacked, or outgrows MaxBody, and for HEAD when the handler wrote no
 // body (the tag of its GET cannot be known then).
 //
-// Writes: see Config.Validators and Config.RequireCondition.
+// Writes: see Config.Validators, Config.RequireCondition and
+// Config.RequireIfMatch.
 //
 // OPTIONS, CONNECT and TRACE pass through untouched.
 func (m *Middleware) Handler(next http.Handler) http.Handler {
@@ -212,20 +250,31 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 // serveWrite enforces the preconditions of a write before the handler.
 func (m *Middleware) serveWrite(w http.ResponseWriter, r *http.Request, next http.Handler) {
 	h := r.Header
-	conditional := present(h["If-Match"]) || present(h["If-None-Match"]) || present(h["If-Unmodified-Since"])
+	ifMatch := present(h["If-Match"])
+	conditional := ifMatch || present(h["If-None-Match"]) || present(h["If-Unmodified-Since"])
 	required := !conditional && m.require != nil && m.require(r)
-	if m.validators == nil || !conditional && !required {
+	needMatch := !ifMatch && m.requireMatch != nil && m.requireMatch(r)
+	if !needMatch && (m.validators == nil || !conditional && !required) {
 		next.ServeHTTP(w, r)
 		return
 	}
-	v, ok := m.lookup(w, r)
-	if !ok {
+	var v Validators
+	if m.validators != nil {
+		var ok bool
+		if v, ok = m.lookup(w, r); !ok {
+			return
+		}
+	}
+	if needMatch && (!v.Missing || !present(h["If-None-Match"])) {
+		m.refuseUnconditional(w, r, requiredError(v, true))
 		return
 	}
 	if required {
-		m.observe(r.Context(), observe.PreconditionRequired, "", http.StatusPreconditionRequired)
-		w.Header().Set("Cache-Control", NoStore)
-		m.errorHandler(w, r, requiredError(v))
+		m.refuseUnconditional(w, r, requiredError(v, false))
+		return
+	}
+	if m.validators == nil {
+		next.ServeHTTP(w, r) // If-Match is present, and there is nothing to check it against
 		return
 	}
 	if res := check(r, v, m.lenient); !res.Proceed() {
@@ -235,7 +284,7 @@ func (m *Middleware) serveWrite(w http.ResponseWriter, r *http.Request, next htt
 		m.errorHandler(w, r, res.Err())
 		return
 	}
-	next.ServeHTTP(w, r)
+	next.ServeHTTP(w, withResource(r, v))
 }
 
 // lookup calls the Validators function. When it fails, lookup renders
@@ -243,30 +292,34 @@ func (m *Middleware) serveWrite(w http.ResponseWriter, r *http.Request, next htt
 func (m *Middleware) lookup(w http.ResponseWriter, r *http.Request) (Validators, bool) {
 	v, err := m.validators(r)
 	if err != nil {
-		var e *apierrors.Error
-		if apierrors.As(err, &e) {
-			m.errorHandler(w, r, err)
-		} else {
-			apierrors.Write(w, r, err)
-		}
+		m.errorHandler(w, r, err)
 		return v, false
 	}
 	if v.ETag != "" && !Valid(v.ETag) {
-		apierrors.Write(w, r, apierrors.Internal(fmt.Errorf("etag: Validators returned %q, which is not an entity tag", v.ETag)))
+		m.errorHandler(w, r, apierrors.Internal(fmt.Errorf("etag: Validators returned %q, which is not an entity tag", v.ETag)))
 		return v, false
 	}
 	return v, true
 }
 
+// refuseUnconditional answers a write that lacks a required condition.
+func (m *Middleware) refuseUnconditional(w http.ResponseWriter, r *http.Request, err error) {
+	m.observe(r.Context(), observe.PreconditionRequired, "", http.StatusPreconditionRequired)
+	w.Header().Set("Cache-Control", NoStore)
+	m.errorHandler(w, r, err)
+}
+
 // requiredError is the 428 for an unconditional write, naming the header
-// that would make it conditional for this resource.
-func requiredError(v Validators) error {
+// that would make it conditional for this resource: If-Match when
+// ifMatch demands it, unless the resource is missing.
+func requiredError(v Validators, ifMatch bool) error {
 	header := "If-Match"
 	detail := "send the entity tag (ETag) of the representation the change is based on"
 	switch {
 	case v.Missing:
 		header = "If-None-Match"
 		detail = `send "*" to create the resource only if it does not exist yet`
+	case ifMatch:
 	case v.ETag == "" && !v.LastModified.IsZero():
 		header = "If-Unmodified-Since"
 		detail = "send the Last-Modified date of the representation the change is based on"
@@ -319,6 +372,7 @@ func (m *Middleware) serveRead(w http.ResponseWriter, r *http.Request, next http
 				preset = true
 			}
 		}
+		r = withResource(r, v)
 	}
 	st := statePool.Get().(*state)
 	st.preset = preset
@@ -327,6 +381,7 @@ func (m *Middleware) serveRead(w http.ResponseWriter, r *http.Request, next http
 	cw.HoldIf = st.holdIf
 
 	next.ServeHTTP(rw, r)
+	cw.Detach() // a goroutine the handler leaked can no longer write
 
 	if !cw.Started() {
 		// Nothing written: net/http would send an empty 200.

@@ -70,6 +70,13 @@ func revalidation(tb testing.TB, obs observe.Observer) (http.Handler, *http.Requ
 }
 
 // TestObserverAllocs checks that observing adds no allocation to a 304.
-func TestObserverAllocs(t *testing.T) { observetest.SameAllocs(t, "304", revalidation) }
+// The race detector makes sync.Pool drop items at random, which moves the
+// two counts apart by chance.
+func TestObserverAllocs(t *testing.T) {
+	if etag.RaceEnabled {
+		t.Skip("sync.Pool drops items at random under the race detector")
+	}
+	observetest.SameAllocs(t, "304", revalidation)
+}
 
 func BenchmarkObserver(b *testing.B) { observetest.Benchmark(b, revalidation) }

@@ -1,7 +1,6 @@
 package idempotency
 
 import (
-	"bytes"
 	"context"
 	stderrors "errors"
 	"fmt"
@@ -12,6 +11,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/restwell/restwell/internal/testenv"
 )
 
 // renewCounter wraps a Store, counting renewals per key; block, when set,
@@ -82,25 +83,7 @@ func waitIdle(t *testing.T, m *Middleware) {
 	}
 }
 
-// syncBuffer is a log destination safe for the goroutines that renew.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
-
-func newLeaseMiddleware(t *testing.T, s Store, lease time.Duration, logs *syncBuffer) *Middleware {
+func newLeaseMiddleware(t *testing.T, s Store, lease time.Duration, logs *testenv.Buffer) *Middleware {
 	t.Helper()
 	m, err := New(Config{Store: s, Lease: lease, Logger: slog.New(slog.NewTextHandler(logs, nil))})
 	if err != nil {
@@ -113,7 +96,7 @@ func newLeaseMiddleware(t *testing.T, s Store, lease time.Duration, logs *syncBu
 // renewal, and once they have ended no timer keeps running.
 func TestShortCallsNoRenewal(t *testing.T) {
 	s := newRenewCounter(t)
-	var logs syncBuffer
+	var logs testenv.Buffer
 	m := newLeaseMiddleware(t, s, 60*time.Millisecond, &logs)
 	var wg sync.WaitGroup
 	for g := 0; g < 8; g++ {
@@ -145,7 +128,7 @@ func TestConcurrentLongCallsKeepLeases(t *testing.T) {
 	// detector: a renewal may come 200ms late before a lease lapses.
 	const lease = 300 * time.Millisecond
 	s := newRenewCounter(t)
-	var logs syncBuffer
+	var logs testenv.Buffer
 	m := newLeaseMiddleware(t, s, lease, &logs)
 	const calls = 24
 	var (
@@ -219,7 +202,7 @@ func TestStopDuringRenewal(t *testing.T) {
 	s := newRenewCounter(t)
 	block := make(chan struct{})
 	s.block = block
-	var logs syncBuffer
+	var logs testenv.Buffer
 	m := newLeaseMiddleware(t, s, lease, &logs)
 	done := make(chan struct{})
 	go func() {
@@ -249,7 +232,7 @@ func TestRenewalFailureRetried(t *testing.T) {
 	const lease = 30 * time.Millisecond
 	s := newRenewCounter(t)
 	s.fail.Store(true)
-	var logs syncBuffer
+	var logs testenv.Buffer
 	m := newLeaseMiddleware(t, s, lease, &logs)
 	_, _, err := m.Do(context.Background(), Key{ID: "k"}, "fp", func(ctx context.Context) (*Response, error) {
 		for s.total() < 3 {

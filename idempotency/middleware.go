@@ -482,7 +482,9 @@ func (c *call) run(m *Middleware, w http.ResponseWriter, r *http.Request, next h
 		c.body.b = nil
 		putBody(bb)
 	}()
+	cw.Logger = m.logger
 	next.ServeHTTP(rw, r2)
+	cw.Detach()
 	panicked = false
 	c.stop()
 

@@ -123,7 +123,9 @@ func (dp *Deprecator) Handler(next http.Handler) http.Handler {
 		}
 		cw, rw := capture.Get(w, capture.Hold, 0)
 		cw.HoldIf = dp.hook
+		cw.Logger = v.log
 		next.ServeHTTP(rw, r)
+		cw.Detach()
 		if !cw.Started() {
 			d.apply(w.Header(), dp.succ)
 		}

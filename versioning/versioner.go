@@ -370,7 +370,9 @@ func (v *Versioner) serve(w http.ResponseWriter, r *http.Request, next http.Hand
 	// A handler may replace Vary: put the tokens back when it commits.
 	cw, rw := capture.Get(w, capture.Hold, 0)
 	cw.HoldIf = v.varyHook
+	cw.Logger = v.log
 	next.ServeHTTP(rw, r2)
+	cw.Detach()
 	if !cw.Started() {
 		v.setVary(h, nil)
 	}
@@ -440,7 +442,9 @@ func (v *Versioner) serveFull(w http.ResponseWriter, r, r2 *http.Request, ver *v
 	}
 	cw, rw := capture.Get(w, capture.Hold, 0)
 	cw.HoldIf = s.hook
+	cw.Logger = v.log
 	next.ServeHTTP(rw, r2)
+	cw.Detach()
 	if !cw.Started() {
 		s.decorate(h)
 	}

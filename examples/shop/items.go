@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"mime"
 	"net/http"
@@ -22,23 +21,11 @@ type itemInput struct {
 
 var (
 	errNoItem = apierrors.NotFound("no item with that id")
-	// errItemChanged answers a write whose precondition held when it was
-	// checked but whose item changed before the write could be made: the
-	// compare-and-set in the store refused it, as If-Match would have.
-	errItemChanged = &apierrors.Error{
-		Status:  http.StatusPreconditionFailed,
-		Code:    "precondition_failed",
-		Message: "the item changed while the request was processed; read it again and retry with its new ETag",
-		Err:     etag.ErrPreconditionFailed,
-	}
-	errNeedIfMatch = &apierrors.Error{
-		Status:  http.StatusPreconditionRequired,
-		Code:    "precondition_required",
-		Message: "this request must be conditional: send the If-Match header",
-		Fields: []apierrors.FieldError{apierrors.HeaderField("If-Match",
-			"send the ETag of the item as you last read it, so that a change made since is not overwritten")},
-		Err: etag.ErrPreconditionRequired,
-	}
+	// errItemChanged answers a write whose If-Match held when the etag
+	// middleware checked it but whose item changed before the write could
+	// be made: the compare-and-set in the store refused it, as If-Match
+	// checked then would have, and the client gets the same 412.
+	errItemChanged       = etag.Result{Status: http.StatusPreconditionFailed, Header: "If-Match"}.Err()
 	errHasOrdersConflict = &apierrors.Error{
 		Status:  http.StatusConflict,
 		Code:    "item_has_orders",
@@ -61,35 +48,16 @@ func itemURL(r *http.Request, id int64) string {
 	return versionPath(r, "/items/"+strconv.FormatInt(id, 10))
 }
 
-// itemHolder carries the item the etag middleware's Validators read, to
-// the handler: one read per request, and the revision that the request's
+// heldItem returns the item the etag middleware's Validators read for
+// the request: one read per request, and the revision that the request's
 // precondition was checked against, which the write must still find.
-type itemHolder struct {
-	item Item
-	ok   bool
-}
-
-type itemHolderKey struct{}
-
-// withItemHolder gives each request an empty itemHolder.
-func withItemHolder(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx := context.WithValue(r.Context(), itemHolderKey{}, &itemHolder{})
-		next.ServeHTTP(w, r.WithContext(ctx))
-	})
-}
-
-func heldItem(r *http.Request) (Item, bool) {
-	h, _ := r.Context().Value(itemHolderKey{}).(*itemHolder)
-	if h == nil || !h.ok {
-		return Item{}, false
-	}
-	return h.item, true
-}
+func heldItem(r *http.Request) (Item, bool) { return etag.Resource[Item](r.Context()) }
 
 // itemValidators is the etag middleware's Validators: the item's ETag and
-// Last-Modified. PUT and PATCH call it always (they must carry If-Match),
-// DELETE only when it carries a condition.
+// Last-Modified, and the item itself for the handler. PUT and PATCH call
+// it always (they must carry If-Match, which only protects an update
+// reliably: dates have one-second granularity), DELETE only when it
+// carries a condition.
 func (s *Server) itemValidators(r *http.Request) (etag.Validators, error) {
 	id, ok := parseID(r.PathValue("id"))
 	if !ok {
@@ -102,26 +70,7 @@ func (s *Server) itemValidators(r *http.Request) (etag.Validators, error) {
 	if err != nil {
 		return etag.Validators{}, err
 	}
-	if (r.Method == http.MethodPut || r.Method == http.MethodPatch) && !hasIfMatch(r) {
-		// If-None-Match or If-Unmodified-Since alone would make the
-		// write conditional for the etag middleware, but only If-Match
-		// protects an update reliably (dates have one-second
-		// granularity): the shop requires it.
-		return etag.Validators{}, errNeedIfMatch
-	}
-	if h, _ := r.Context().Value(itemHolderKey{}).(*itemHolder); h != nil {
-		h.item, h.ok = it, true
-	}
-	return etag.Validators{ETag: itemTag(it), LastModified: it.UpdatedAt}, nil
-}
-
-func hasIfMatch(r *http.Request) bool {
-	for _, v := range r.Header["If-Match"] {
-		if strings.TrimSpace(v) != "" {
-			return true
-		}
-	}
-	return false
+	return etag.Validators{ETag: itemTag(it), LastModified: it.UpdatedAt, Resource: it}, nil
 }
 
 // loadItem returns the item the request names: the one the Validators

@@ -161,10 +161,8 @@ func NewServer(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	if s.tags, err = etag.New(etag.Config{
-		Validators: s.itemValidators,
-		RequireCondition: func(r *http.Request) bool {
-			return r.Method == http.MethodPut || r.Method == http.MethodPatch
-		},
+		Validators:     s.itemValidators,
+		RequireIfMatch: etag.RequireMethods(http.MethodPut, http.MethodPatch),
 	}); err != nil {
 		return nil, err
 	}
@@ -327,7 +325,7 @@ func (s *Server) routes() []route {
 	// Writes to an item go through the etag middleware, which checks
 	// If-Match against itemValidators before the handler runs.
 	write := func(f func(http.ResponseWriter, *http.Request) error) http.Handler {
-		return withItemHolder(s.tags.Handler(h(f)))
+		return s.tags.Handler(h(f))
 	}
 	return []route{
 		{"GET /healthz", h(s.healthz)},

@@ -16,6 +16,9 @@ var chunkPool = sync.Pool{New: func() any { return new([ChunkSize]byte) }}
 type Buffer struct {
 	chunks []*[ChunkSize]byte
 	n      int // bytes used in total
+	// inline backs chunks for a body of one chunk, the common case, so a
+	// buffer inside a fresh Writer allocates no slice for it.
+	inline [1]*[ChunkSize]byte
 }
 
 // Len returns the number of bytes in the buffer.
@@ -27,6 +30,9 @@ func (b *Buffer) Write(p []byte) (int, error) {
 	for len(p) > 0 {
 		off := b.n % ChunkSize
 		if off == 0 && b.n/ChunkSize == len(b.chunks) {
+			if b.chunks == nil {
+				b.chunks = b.inline[:0]
+			}
 			b.chunks = append(b.chunks, chunkPool.Get().(*[ChunkSize]byte))
 		}
 		c := b.chunks[b.n/ChunkSize]

@@ -12,14 +12,33 @@
 //
 // A Writer serves one request and is not safe for concurrent use, just like
 // the http.ResponseWriter it wraps.
+//
+// # Late calls
+//
+// A handler may leak a goroutine that keeps the http.ResponseWriter and
+// uses it after the handler returned. Each Writer is made for one request
+// and never reused, and Detach (which Put implies) cuts the writer handed
+// to the handler off for good: from then on its Write, WriteHeader, Flush
+// and Hijack do nothing (Write and Hijack fail with ErrDetached), its
+// Header is a fresh map that goes nowhere, its Unwrap a writer that keeps
+// nothing, and the first such call is logged. A late call
+// therefore never reaches this response's wrapped writer, the middleware's
+// held body, or any other request. In Tee and Hold mode, where the body
+// lives in pooled chunks, the handler's calls and Detach are also mutually
+// exclusive, so even a goroutine racing the handler's return cannot write
+// into a chunk that has gone back to the pool.
 package capture
 
 import (
 	"bufio"
+	"context"
+	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 )
 
 // Mode says what a Writer does with the body a handler writes.
@@ -46,8 +65,17 @@ const (
 // Unlimited as a Limit makes Tee and Hold keep the whole body.
 const Unlimited = -1
 
+// ErrDetached is the error a late Write gets: the handler had returned
+// and its response was finished (see Late calls in the package
+// documentation).
+var ErrDetached = errors.New("capture: response written after the handler returned")
+
 // Writer records and optionally holds back a handler's response.
-// Obtain one with Get and give it back with Put.
+// Obtain one with Get and finish it with Put.
+//
+// The Writer's own methods are the middleware's: they are not guarded and
+// belong to the goroutine serving the request. The http.ResponseWriter
+// Get returns is the handler's: it stops working at Detach.
 type Writer struct {
 	rw   http.ResponseWriter
 	mode Mode
@@ -58,8 +86,21 @@ type Writer struct {
 	// HoldIf, in Hold mode, is consulted once when the handler commits its
 	// header (its first WriteHeader with a final status, or its first
 	// Write). Returning false sends this response straight through. Nil
-	// holds every response.
+	// holds every response. It runs inside the handler's call and must
+	// not call the handler's writer itself.
 	HoldIf func(status int, h http.Header) bool
+
+	// Logger receives the report of the first call the handler's writer
+	// gets after Detach. Set it before the handler runs. Nil means
+	// slog.Default().
+	Logger *slog.Logger
+
+	// mu makes the handler's calls and Detach exclusive in Tee and Hold
+	// mode; Pass mode keeps nothing another request could see, and takes
+	// no lock.
+	mu       sync.Mutex
+	detached atomic.Bool
+	reported atomic.Bool
 
 	status   int   // final status the handler chose; 0 until it chose one
 	size     int64 // body bytes the handler wrote
@@ -72,35 +113,77 @@ type Writer struct {
 	buf      Buffer
 }
 
-var writerPool = sync.Pool{New: func() any { return new(Writer) }}
-
-// Get returns a Writer around rw in the given mode and the
+// Get returns a new Writer around rw in the given mode and the
 // http.ResponseWriter a handler should be given: it exposes Flush and
 // Hijack only when rw does. limit bounds the bytes Tee copies and Hold
 // holds (Unlimited for none); it is ignored in Pass mode.
+//
+// Writers are not pooled: one that a leaked goroutine still holds must
+// never serve another request. The allocation is the price of that.
 func Get(rw http.ResponseWriter, mode Mode, limit int) (*Writer, http.ResponseWriter) {
-	w := writerPool.Get().(*Writer)
-	w.rw, w.mode, w.limit = rw, mode, limit
+	w := &Writer{rw: rw, mode: mode, limit: limit}
 	_, fl := rw.(http.Flusher)
 	_, hj := rw.(http.Hijacker)
 	switch {
 	case fl && hj:
-		return w, flushHijacker{w}
+		return w, flushHijacker{front{w}}
 	case fl:
-		return w, flusher{w}
+		return w, flusher{front{w}}
 	case hj:
-		return w, hijacker{w}
+		return w, hijacker{front{w}}
 	default:
-		return w, w
+		return w, front{w}
 	}
 }
 
-// Put releases what w holds (without sending it) and returns w to the
-// pool. w and the writer Get returned with it must not be used afterwards.
+// Of returns the Writer behind w when w is the handler's writer of a
+// Writer that is not detached, and nil otherwise. A middleware that only
+// needs to know whether its handler started the response can then ask
+// that Writer, which sees every call, instead of getting one of its own:
+// Started reports the response as a whole, whoever wrote it. It must be
+// called by the goroutine serving the request.
+func Of(w http.ResponseWriter) *Writer {
+	var f front
+	switch v := w.(type) {
+	case front:
+		f = v
+	case flusher:
+		f = v.front
+	case hijacker:
+		f = v.front
+	case flushHijacker:
+		f = v.front
+	default:
+		return nil
+	}
+	if f.w.detached.Load() {
+		return nil
+	}
+	return f.w
+}
+
+// Detach cuts the handler's writer off: every later call on it is
+// dropped (see Late calls in the package documentation). Call it as soon
+// as the handler returns, before looking at what it wrote; the Writer's
+// own methods go on working for the middleware. Detach is idempotent and
+// safe to call while a goroutine the handler leaked uses its writer.
+func (w *Writer) Detach() {
+	if w.mode == Pass {
+		w.detached.Store(true)
+		return
+	}
+	w.mu.Lock()
+	w.detached.Store(true)
+	w.mu.Unlock()
+}
+
+// Put detaches w and gives back the pooled chunks of what it holds,
+// without sending it. Afterwards w still reports what happened (Status,
+// Started, Size, ...), but its body is gone and nothing more may be
+// written through it.
 func Put(w *Writer) {
+	w.Detach()
 	w.buf.Reset()
-	*w = Writer{buf: w.buf}
-	writerPool.Put(w)
 }
 
 // Header returns the header map of the wrapped writer.
@@ -285,19 +368,126 @@ func (w *Writer) hijack() (net.Conn, *bufio.ReadWriter, error) {
 	return c, brw, err
 }
 
+// front is the http.ResponseWriter the handler gets. Each call first
+// checks that the Writer is not detached; in Tee and Hold mode it holds
+// w.mu for its whole length, so Detach waits for a call in progress and
+// no call starts after it.
+//
+// What a late call reads of the Writer is only what never changes after
+// Get (mode, Logger, rw for Unwrap) and the atomics: it races with
+// nothing the middleware does.
+type front struct{ w *Writer }
+
+// enter starts a call of the handler's. It returns false, having reported
+// the call, when the Writer is detached; otherwise the caller must call
+// leave.
+func (f front) enter(call string) bool {
+	w := f.w
+	if w.mode != Pass {
+		w.mu.Lock()
+	}
+	if w.detached.Load() {
+		if w.mode != Pass {
+			w.mu.Unlock()
+		}
+		w.late(call)
+		return false
+	}
+	return true
+}
+
+func (f front) leave() {
+	if f.w.mode != Pass {
+		f.w.mu.Unlock()
+	}
+}
+
+// late reports the first call after Detach.
+func (w *Writer) late(call string) {
+	if w.reported.Swap(true) {
+		return
+	}
+	l := w.Logger
+	if l == nil {
+		l = slog.Default()
+	}
+	l.LogAttrs(context.Background(), slog.LevelError,
+		"response writer used after the handler returned; the call was dropped (a goroutine the handler started outlived it)",
+		slog.String("call", call))
+}
+
+func (f front) Header() http.Header {
+	if f.w.detached.Load() {
+		f.w.late("Header")
+		return http.Header{}
+	}
+	return f.w.rw.Header()
+}
+
+func (f front) WriteHeader(code int) {
+	if !f.enter("WriteHeader") {
+		return
+	}
+	defer f.leave()
+	f.w.WriteHeader(code)
+}
+
+func (f front) Write(p []byte) (int, error) {
+	if !f.enter("Write") {
+		return 0, ErrDetached
+	}
+	defer f.leave()
+	return f.w.Write(p)
+}
+
+// Unwrap returns the wrapped writer, for http.NewResponseController; once
+// detached, a writer that drops everything, so a late deadline or flush
+// through a ResponseController does not reach the connection either.
+func (f front) Unwrap() http.ResponseWriter {
+	if f.w.detached.Load() {
+		f.w.late("Unwrap")
+		return detached{}
+	}
+	return f.w.rw
+}
+
+func (f front) flush() {
+	if !f.enter("Flush") {
+		return
+	}
+	defer f.leave()
+	f.w.flush()
+}
+
+func (f front) hijack() (net.Conn, *bufio.ReadWriter, error) {
+	if !f.enter("Hijack") {
+		return nil, nil, ErrDetached
+	}
+	defer f.leave()
+	return f.w.hijack()
+}
+
+// detached is what Unwrap gives after Detach: a writer with no optional
+// interfaces that keeps nothing.
+type detached struct{}
+
+func (detached) Header() http.Header       { return http.Header{} }
+func (detached) WriteHeader(int)           {}
+func (detached) Write([]byte) (int, error) { return 0, ErrDetached }
+
 // The wrappers below add exactly the optional interfaces the wrapped writer
 // has. Each is a single pointer, so storing it in an interface costs no
 // allocation.
 
-type flusher struct{ *Writer }
+type flusher struct{ front }
 
 func (f flusher) Flush() { f.flush() }
 
-type hijacker struct{ *Writer }
+type hijacker struct{ front }
 
 func (h hijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) { return h.hijack() }
 
-type flushHijacker struct{ *Writer }
+type flushHijacker struct{ front }
 
 func (f flushHijacker) Flush() { f.flush() }
 

@@ -90,15 +90,23 @@ func TestInterfacesMatchWrapped(t *testing.T) {
 	}
 }
 
-func TestGetAllocatesNothingInSteadyState(t *testing.T) {
-	rw := &baseFlusher{base: newBase()}
-	allocs := testing.AllocsPerRun(100, func() {
-		w, out := Get(rw, Pass, 0)
-		_ = out
-		Put(w)
-	})
-	if allocs != 0 {
-		t.Errorf("Get+Put allocs = %v, want 0", allocs)
+var oneByte = []byte("x")
+
+// TestGetAllocatesTheWriterOnly pins the cost of a fresh Writer per
+// request: the Writer itself, and nothing for the handler's writer.
+func TestGetAllocatesTheWriterOnly(t *testing.T) {
+	rw := &sink{h: http.Header{}}
+	for _, mode := range []Mode{Pass, Tee, Hold} {
+		allocs := testing.AllocsPerRun(100, func() {
+			w, out := Get(rw, mode, 64)
+			out.WriteHeader(http.StatusOK)
+			_, _ = out.Write(oneByte)
+			_ = w.Release()
+			Put(w)
+		})
+		if allocs != 1 {
+			t.Errorf("mode %d: Get+Put allocs = %v, want 1", mode, allocs)
+		}
 	}
 }
 
@@ -493,4 +501,25 @@ func TestSuppress(t *testing.T) {
 			t.Errorf("reused writer still suppressed: body %q", b.body.String())
 		}
 	})
+}
+
+func TestOf(t *testing.T) {
+	for _, rw := range []http.ResponseWriter{
+		newBase(),
+		&baseFlusher{base: newBase()},
+		baseHijacker{newBase()},
+		func() http.ResponseWriter { b := newBase(); return baseBoth{&baseFlusher{base: b}, baseHijacker{b}} }(),
+	} {
+		w, hw := Get(rw, Pass, 0)
+		if got := Of(hw); got != w {
+			t.Errorf("%T: Of = %p, want the Writer %p", rw, got, w)
+		}
+		if got := Of(rw); got != nil {
+			t.Errorf("%T: Of of a plain writer = %p, want nil", rw, got)
+		}
+		Put(w)
+		if got := Of(hw); got != nil {
+			t.Errorf("%T: Of after Put = %p, want nil", rw, got)
+		}
+	}
 }

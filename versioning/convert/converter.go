@@ -159,7 +159,9 @@ func (c *Converter) serve(w http.ResponseWriter, r *http.Request, i int, next ht
 	unmarkConditions(r2, s.name, c.newest)
 	cw, rw := capture.Get(w, capture.Hold, c.maxResponse)
 	cw.HoldIf = s.hook
+	cw.Logger = c.log
 	next.ServeHTTP(rw, r2)
+	cw.Detach()
 	switch {
 	case !cw.Started():
 		s.hook(http.StatusOK, w.Header())
