@@ -50,3 +50,10 @@ func (l *Limiter) mirror(ctx context.Context, key string, cost int64) {
 	var d Decision
 	_, _ = take(ctx, l.fallback, key, l.local, cost, &d)
 }
+
+// succeeded records one store success.
+func (l *Limiter) succeeded() {
+	if l.consecutive.Load() != 0 {
+		l.consecutive.Store(0)
+	}
+}

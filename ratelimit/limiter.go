@@ -5,6 +5,7 @@ import (
 	stderrors "errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"strconv"
 	"sync"
@@ -181,7 +182,8 @@ type Config struct {
 type Limiter struct {
 	policies     []Policy
 	intervals    []int64 // each policy's Interval
-	minBurst     int64
+	minBurst     int64   // the smallest Burst of a rate policy
+	concurrent   bool    // some policy limits requests in progress
 	key          KeyFunc
 	keyFailure   KeyFailure
 	cost         func(*http.Request) int64
@@ -244,8 +246,9 @@ func New(cfg Config) (*Limiter, error) {
 		base:         time.Now(),
 	}
 	l.reduced = new(reduced)
+	l.minBurst = math.MaxInt64
 	seen := make(map[string]bool, len(l.policies))
-	for i, p := range l.policies {
+	for _, p := range l.policies {
 		if err := p.Validate(); err != nil {
 			return nil, err
 		}
@@ -257,8 +260,10 @@ func New(cfg Config) (*Limiter, error) {
 		}
 		seen[p.Name] = true
 		l.intervals = append(l.intervals, int64(p.Interval()))
-		if i == 0 || p.MaxBurst() < l.minBurst {
-			l.minBurst = p.MaxBurst()
+		if p.concurrent() {
+			l.concurrent = true
+		} else {
+			l.minBurst = min(l.minBurst, p.MaxBurst())
 		}
 	}
 	if l.keyFailure > SharedBucket {
@@ -292,7 +297,9 @@ func New(cfg Config) (*Limiter, error) {
 		}
 		l.store = m
 	}
-	l.mem, _ = l.store.(*MemoryStore)
+	if !l.concurrent {
+		l.mem, _ = l.store.(*MemoryStore)
+	}
 	if l.retry == 0 {
 		l.retry = time.Second
 	}
@@ -320,7 +327,9 @@ func New(cfg Config) (*Limiter, error) {
 		}
 		b = sfv.AppendString(b, p.Name)
 		b = sfv.AppendParam(b, "q", p.Limit)
-		b = sfv.AppendParam(b, "w", int64(p.Window/time.Second))
+		if !p.concurrent() {
+			b = sfv.AppendParam(b, "w", int64(p.Window/time.Second))
+		}
 		b = appendUnit(b, &p)
 		l.limits = append(l.limits, strconv.FormatInt(p.Limit, 10))
 		l.denied = append(l.denied, limitedError([]string{p.Name}))

@@ -82,12 +82,13 @@ const workerIdle = time.Second
 // reuses the call only after receiving from done, and drops it when it
 // stops waiting.
 type call struct {
-	ctx  context.Context
-	keys []string
-	args []any
-	out  []int64
-	err  error
-	done chan struct{} // buffered, so that an abandoned call never blocks its worker
+	ctx    context.Context
+	script *redis.Script
+	keys   []string
+	args   []any
+	out    []int64
+	err    error
+	done   chan struct{} // buffered, so that an abandoned call never blocks its worker
 }
 
 var callPool = sync.Pool{New: func() any { return &call{done: make(chan struct{}, 1)} }}
@@ -197,6 +198,9 @@ func (s *RateLimitStore) Take(ctx context.Context, key string, policies []rateli
 	if len(res) < len(policies) {
 		return false, errors.New("redisstore: res is shorter than policies")
 	}
+	if hasConcurrent(policies) {
+		return s.acquire(ctx, key, policies, cost, "", res)
+	}
 	keys := make([]string, len(policies))
 	args := make([]any, 1+2*len(policies))
 	args[0] = cost
@@ -211,7 +215,7 @@ func (s *RateLimitStore) Take(ctx context.Context, key string, policies []rateli
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
-	out, err := s.run(ctx, keys, args)
+	out, err := s.run(ctx, rateLimitScript, keys, args)
 	if err != nil {
 		return false, fmt.Errorf("redisstore: rate limit script: %w", err)
 	}
@@ -259,12 +263,12 @@ func decisions(out []int64, res []ratelimit.Result) (bool, error) {
 // ends (the call finishes at the client's ReadTimeout at the latest, and
 // the worker then goes back to work). When a decision times out, whether
 // the server applied it is unknown.
-func (s *RateLimitStore) run(ctx context.Context, keys []string, args []any) ([]int64, error) {
+func (s *RateLimitStore) run(ctx context.Context, script *redis.Script, keys []string, args []any) ([]int64, error) {
 	if s.direct {
-		return rateLimitScript.Run(ctx, s.client, keys, args...).Int64Slice()
+		return script.Run(ctx, s.client, keys, args...).Int64Slice()
 	}
 	c := callPool.Get().(*call)
-	c.ctx, c.keys, c.args = ctx, keys, args
+	c.ctx, c.script, c.keys, c.args = ctx, script, keys, args
 	select {
 	case s.calls <- c: // an idle worker took it
 	default:
@@ -287,7 +291,7 @@ func (s *RateLimitStore) work(c *call) {
 	idle := time.NewTimer(workerIdle)
 	defer idle.Stop()
 	for {
-		out, err := rateLimitScript.Run(c.ctx, s.client, c.keys, c.args...).Int64Slice()
+		out, err := c.script.Run(c.ctx, s.client, c.keys, c.args...).Int64Slice()
 		c.out, c.err = out, err
 		c.done <- struct{}{}
 		idle.Reset(workerIdle)
