@@ -62,6 +62,9 @@ type Lease struct {
 	id       uint64
 }
 
+// Held reports whether s holds slots: whether Release has work to do.
+func (s Lease) Held() bool { return s.l != nil }
+
 // Release gives the slots back. It is a no-op on a zero Lease. An error
 // (the store is unreachable) is logged and returned; the store frees the
 // slots by itself once the policies' Window has passed.

@@ -16,6 +16,16 @@
 // ratelimit.StoreFailure mode answers as documented). Sentinel failover
 // clients use the same commands as a single node but are not tested.
 //
+// # Concurrency limits
+//
+// Policies of unit ratelimit.UnitConcurrentRequests keep one sorted set
+// of leases per key and policy, in the hash tag of the key's rate
+// policies: a request is decided and its slots taken in one EVALSHA, and
+// released in a second one when the handler returns. Each lease expires
+// the policy's Window after it was taken (Redis TIME), and the set
+// carries a TTL of Window, so that slots of a replica that died holding
+// them come back after Window and no key outlives its use.
+//
 // # Rate limits while Redis is slow or down
 //
 // RateLimitConfig.Timeout (100ms by default, chosen from measurements
