@@ -191,10 +191,13 @@
 // FailLocal decides with a memory store in the process until the shared
 // store is back, enforcing Limit/Config.Replicas of each policy, so that
 // the replicas together stay within the quota (Config.Replicas gives the
-// bound). After Config.FailAfter failures in a row (three) the store is
-// left alone for Config.StoreRetry (one second), then asked again:
-// recovery needs no action, and a single slow round trip never switches
-// a replica to its fallback. Nothing panics.
+// bound). After Config.FailAfter failures in a row (three), or when more
+// than Config.FailRate (half) of at least 20 store calls of the last
+// Config.FailWindow (ten seconds) failed, the store is left alone for
+// Config.StoreRetry (one second), then asked again: recovery needs no
+// action, a single slow round trip never switches a replica to its
+// fallback, and a store that fails every other call or worse does.
+// Nothing panics.
 //
 // # Observing decisions
 //

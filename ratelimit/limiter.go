@@ -124,6 +124,18 @@ type Config struct {
 	// not switch a replica to its fallback. Zero means 3; 1 switches on
 	// the first failure.
 	FailAfter int
+	// FailRate is the share of failed store calls, over the last
+	// FailWindow, above which the Limiter stops asking the store for
+	// StoreRetry even without FailAfter failures in a row: a store that
+	// fails two calls in three, say, or times out under load every other
+	// call. The rate counts only once the window holds at least 20 calls,
+	// so that a quiet replica is not switched by a failure or two. Zero
+	// means 0.5 (more than half of the calls failed); 1 or more turns the
+	// rate off, leaving FailAfter alone.
+	FailRate float64
+	// FailWindow is the span FailRate is measured over, in ten buckets
+	// of a tenth of it each. Zero means 10 seconds.
+	FailWindow time.Duration
 	// Fallback decides requests while Store is failing, with FailLocal.
 	// While the store works, every unit it admits is also spent in
 	// Fallback (in memory, no round trip), so that a replica that has
@@ -219,6 +231,7 @@ type Limiter struct {
 	failures  atomic.Int64 // failures since the last record
 
 	consecutive atomic.Int64 // store failures since the last success
+	window      *failWindow  // store calls and failures of the last FailWindow
 }
 
 // New returns a Limiter for cfg, or an error prefixed "ratelimit: " if
@@ -282,6 +295,10 @@ func New(cfg Config) (*Limiter, error) {
 	l.failAfter = int64(cfg.FailAfter)
 	if l.failAfter == 0 {
 		l.failAfter = defaultFailAfter
+	}
+	var err error
+	if l.window, err = newFailWindow(cfg); err != nil {
+		return nil, err
 	}
 	if l.key == nil {
 		c, err := NewClientIP(ClientIPConfig{})
@@ -447,9 +464,7 @@ func (l *Limiter) storeTake(ctx context.Context, key string, cost int64, d *Deci
 		}
 		return false, err
 	}
-	if l.consecutive.Load() != 0 {
-		l.consecutive.Store(0)
-	}
+	l.succeeded()
 	if l.failing.Load() && l.failing.Swap(false) {
 		l.downUntil.Store(0)
 		l.logger.LogAttrs(ctx, slog.LevelInfo, "ratelimit: store recovered")

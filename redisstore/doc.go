@@ -32,7 +32,8 @@
 // under load) bounds each decision; a timeout is a store failure, and the
 // ratelimit.Limiter applies its StoreFailure mode to that request. With
 // ratelimit.Config.FailAfter (3 by default) one slow round trip does not
-// switch a replica to its fallback, and with ratelimit.Config.Replicas
+// switch a replica to its fallback (a failure rate above
+// ratelimit.Config.FailRate, half of the calls of ten seconds, does), and with ratelimit.Config.Replicas
 // each replica enforces its share of every quota, so that the replicas
 // together stay within it; see ratelimit.Config.Replicas for the bound.
 package redisstore
