@@ -126,7 +126,8 @@ func (l *Limiter) acquire(ctx context.Context, key string, cost int64, d *Decisi
 		case FailClosed:
 			return Lease{}, fmt.Errorf("%w: %w", ErrStoreUnavailable, err)
 		case FailLocal:
-			store, policies = l.fallback, l.local
+			store = l.fallback
+			policies, _ = l.fallbackPolicies()
 			allowed, err = acquireWith(ctx, store, key, policies, cost, id, d)
 			if err != nil {
 				l.logFailure(ctx, err)
@@ -138,7 +139,8 @@ func (l *Limiter) acquire(ctx context.Context, key string, cost int64, d *Decisi
 		}
 	} else if allowed && l.mode == FailLocal && cost > 0 {
 		var m Decision
-		_, _ = take(ctx, l.fallback, key, l.local, cost, &m)
+		local, _ := l.fallbackPolicies()
+		_, _ = take(ctx, l.fallback, key, local, cost, &m)
 	}
 	d.Allowed = allowed
 	d.n = len(l.policies)

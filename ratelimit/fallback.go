@@ -43,6 +43,49 @@ const (
 	failBuckets       = 10
 )
 
+// A ReplicaCounter is a Store that learns how many processes share it,
+// as the Redis store of github.com/restwell/restwell/redisstore does
+// from heartbeats. With FailLocal and Config.Replicas zero, a Limiter on
+// such a store divides each quota by the last count it reported while
+// the store fails.
+type ReplicaCounter interface {
+	// Replicas returns the number of processes seen sharing the store,
+	// this one included, from the last time the store could tell; 0 when
+	// it never could. It must not block.
+	Replicas() int
+}
+
+// localSet is the fallback's share of the policies for one number of
+// replicas.
+type localSet struct {
+	replicas  int
+	policies  []Policy
+	intervals []int64
+}
+
+func newLocalSet(policies []Policy, replicas int) *localSet {
+	ls := &localSet{replicas: replicas, policies: localPolicies(policies, replicas)}
+	for _, p := range ls.policies {
+		ls.intervals = append(ls.intervals, int64(p.Interval()))
+	}
+	return ls
+}
+
+// fallbackPolicies returns the policies the fallback enforces now: those
+// of Config.Replicas, or of the store's last count of replicas.
+func (l *Limiter) fallbackPolicies() ([]Policy, []int64) {
+	if l.learned == nil {
+		return l.local, l.localIntervals
+	}
+	n := max(l.learned.Replicas(), 1)
+	ls := l.learnedSet.Load()
+	if ls == nil || ls.replicas != n {
+		ls = newLocalSet(l.policies, n)
+		l.learnedSet.Store(ls)
+	}
+	return ls.policies, ls.intervals
+}
+
 // failed records one store failure and reports whether the Limiter
 // should now leave the store alone for StoreRetry: after FailAfter
 // failures in a row, or when more than FailRate of the calls of the last
@@ -129,11 +172,12 @@ func (w *failWindow) exceeded(now int64) bool {
 // left to spend alone when the store fails. What the fallback refuses is
 // not counted; nothing is reported.
 func (l *Limiter) mirror(ctx context.Context, key string, cost int64) {
+	local, intervals := l.fallbackPolicies()
 	if m, ok := l.fallback.(*MemoryStore); ok {
 		var res [MaxPolicies]Result
-		m.take(key, l.local, l.localIntervals, cost, res[:len(l.local)])
+		m.take(key, local, intervals, cost, res[:len(local)])
 		return
 	}
 	var d Decision
-	_, _ = take(ctx, l.fallback, key, l.local, cost, &d)
+	_, _ = take(ctx, l.fallback, key, local, cost, &d)
 }

@@ -148,8 +148,9 @@ type Config struct {
 	// Limit/Replicas and Burst/Replicas of every policy (rounded down, at
 	// least 1) while the store fails, so that together they admit no more
 	// than the shared quota, provided the load balancer spreads a client's
-	// requests over them. Zero means 1: each replica enforces the whole
-	// quota alone.
+	// requests over them. Zero means the number the Store reports if it
+	// is a ReplicaCounter (the Redis store counts the replicas that use
+	// it), else 1: each replica enforces the whole quota alone.
 	//
 	// The bound: over any interval of length d that the outage covers, a
 	// key is admitted at most Burst + Limit*d/Window units by all the
@@ -211,6 +212,8 @@ type Limiter struct {
 
 	local          []Policy // the policies the fallback enforces
 	localIntervals []int64
+	learned        ReplicaCounter           // Store, when it counts replicas for FailLocal
+	learnedSet     atomic.Pointer[localSet] // local policies of its last count
 	failAfter      int64
 	partition      *partition // nil without Config.PartitionKey
 	reduced        *reduced   // shared with the Limiters of the plans
@@ -316,6 +319,9 @@ func New(cfg Config) (*Limiter, error) {
 	}
 	if !l.concurrent {
 		l.mem, _ = l.store.(*MemoryStore)
+	}
+	if l.mode == FailLocal && cfg.Replicas == 0 {
+		l.learned, _ = l.store.(ReplicaCounter)
 	}
 	if l.retry == 0 {
 		l.retry = time.Second
@@ -497,7 +503,8 @@ func (l *Limiter) storeFailed(ctx context.Context, key string, cost int64, d *De
 	case FailClosed:
 		return fmt.Errorf("%w: %w", ErrStoreUnavailable, err)
 	case FailLocal:
-		allowed, ferr := take(ctx, l.fallback, key, l.local, cost, d)
+		local, _ := l.fallbackPolicies()
+		allowed, ferr := take(ctx, l.fallback, key, local, cost, d)
 		if ferr == nil {
 			d.Allowed = allowed
 			d.n = len(l.policies)

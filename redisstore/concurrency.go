@@ -154,6 +154,7 @@ func (s *RateLimitStore) acquire(ctx context.Context, key string, policies []rat
 			a[0], a[1], a[2] = 0, (int64(p.Interval())+999)/1000, p.MaxBurst()
 		}
 	}
+	s.beat()
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
 	out, err := s.run(ctx, slotAcquireScript, keys, args)

@@ -36,4 +36,9 @@
 // ratelimit.Config.FailRate, half of the calls of ten seconds, does), and with ratelimit.Config.Replicas
 // each replica enforces its share of every quota, so that the replicas
 // together stay within it; see ratelimit.Config.Replicas for the bound.
+// Without Config.Replicas, the share comes from the store's own count of
+// the replicas sharing it (RateLimitStore.Replicas): every store in use
+// announces itself every RateLimitConfig.Heartbeat (5s), in the
+// background and never in a decision's round trip, in a set at
+// Prefix + "replicas" whose members expire after three heartbeats.
 package redisstore

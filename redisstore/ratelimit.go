@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -37,6 +38,18 @@ type RateLimitConfig struct {
 	// timeout then means an overloaded or unreachable server, not a busy
 	// one. Add the network round trip of a remote or managed Redis.
 	Timeout time.Duration
+	// Heartbeat is how often a store in use announces itself in Redis,
+	// so that every store with this Prefix can count the replicas
+	// sharing it (see RateLimitStore.Replicas): with
+	// ratelimit.FailLocal and no ratelimit.Config.Replicas, a Limiter
+	// divides its quotas by that count while Redis fails. Announcements
+	// run in the background, at most one per Heartbeat and only while
+	// the store makes decisions, and expire after three Heartbeats: the
+	// count includes the replicas that decided a request within the last
+	// three Heartbeats, so one that has been idle longer, or started
+	// during an outage, is not counted until its next decision on a
+	// reachable Redis. Zero means 5s; negative turns heartbeats off.
+	Heartbeat time.Duration
 }
 
 // defaultRateLimitTimeout is RateLimitConfig.Timeout's default.
@@ -71,6 +84,12 @@ type RateLimitStore struct {
 	timeout time.Duration
 	direct  bool       // the client itself honours context deadlines
 	calls   chan *call // decisions for idle workers, when not direct
+
+	id        string // this store's member in the replicas set
+	heartbeat time.Duration
+	lastBeat  atomic.Int64 // Unix nanoseconds of the last heartbeat's start
+	beating   atomic.Bool
+	replicas  atomic.Int64 // the last count
 }
 
 // workerIdle is how long a worker waits for another decision before it
@@ -106,7 +125,11 @@ func NewRateLimitStore(client redis.UniversalClient, cfg RateLimitConfig) (*Rate
 	if cfg.Timeout < 0 {
 		return nil, errors.New("redisstore: RateLimitConfig.Timeout must not be negative")
 	}
-	s := &RateLimitStore{client: client, prefix: cfg.Prefix, timeout: cfg.Timeout, calls: make(chan *call)}
+	s := &RateLimitStore{client: client, prefix: cfg.Prefix, timeout: cfg.Timeout, calls: make(chan *call),
+		id: newReplicaID(), heartbeat: cfg.Heartbeat}
+	if s.heartbeat == 0 {
+		s.heartbeat = defaultHeartbeat
+	}
 	switch c := client.(type) {
 	case *redis.Client:
 		s.direct = c.Options().ContextTimeoutEnabled
@@ -213,6 +236,7 @@ func (s *RateLimitStore) Take(ctx context.Context, key string, policies []rateli
 		args[1+2*i] = (int64(p.Interval()) + 999) / 1000
 		args[2+2*i] = p.MaxBurst()
 	}
+	s.beat()
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
 	out, err := s.run(ctx, rateLimitScript, keys, args)
