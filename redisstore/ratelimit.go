@@ -27,16 +27,26 @@ type RateLimitConfig struct {
 	// rate limiter that waits longer than a few round trips hurts more
 	// than it helps; on timeout the Limiter applies its StoreFailure mode
 	// to that request (and leaves the store alone only after
-	// ratelimit.Config.FailAfter failures in a row). Zero means 100ms.
+	// ratelimit.Config.FailAfter failures in a row, or failures of more
+	// than ratelimit.Config.FailRate of its calls). Zero means 100ms.
 	//
-	// The default comes from measurements of one decision (EVALSHA, two
-	// policies) against a local redis-server 7.0 on a 2-core machine
-	// while redis-benchmark loaded that server (200 clients, pipelines of
-	// 16): p50 72µs, p99 7ms, p99.9 13.5ms, p99.99 20ms, worst of 27,000
-	// 39ms; with 50 clients and pipelines of 4 the worst of 44,000 was
-	// 49ms, at the old 50ms default. 100ms is twice the worst seen: a
-	// timeout then means an overloaded or unreachable server, not a busy
-	// one. Add the network round trip of a remote or managed Redis.
+	// The default comes from BenchmarkDecisionUnderLoad (in this
+	// package's tests), run on a 2-core machine shared with other busy
+	// processes (load average 12 to 16): one decision (EVALSHA, two
+	// policies) against a local redis-server 7.0.15 while redis-benchmark
+	// loads that server, 20,000 decisions a case, two runs. With 50
+	// clients and pipelines of 4: p50 27-46µs, p99 2.4-6.9ms, p99.9
+	// 9-29ms, worst 0.11-0.29s. With 200 clients and pipelines of 16: p50
+	// 27µs, p99 22-25ms, p99.9 72-97ms, worst 0.21-0.58s. A decision with
+	// a concurrency policy as well: p99 1.4-12ms, p99.9 10-44ms. 100ms is
+	// above the p99.9 of the heaviest load: about one decision in a
+	// thousand times out there, far from the three in a row
+	// (ratelimit.Config.FailAfter) or the half of the calls
+	// (ratelimit.Config.FailRate) that switch a replica to its fallback,
+	// while a server that stops answering costs each request at most
+	// 100ms until then. The worst cases, tenths of a second, are
+	// scheduling stalls of the loaded machine, which no timeout should
+	// wait for. Add the network round trip of a remote or managed Redis.
 	Timeout time.Duration
 	// Heartbeat is how often a store in use announces itself in Redis,
 	// so that every store with this Prefix can count the replicas
