@@ -13,8 +13,15 @@
 // keys of one decision in one slot, a `redis-cli --cluster reshard` of
 // slots in use while requests run (the client follows MOVED and ASK; no
 // decision and no record is lost), and a master killed mid-run (each
-// ratelimit.StoreFailure mode answers as documented). Sentinel failover
-// clients use the same commands as a single node but are not tested.
+// ratelimit.StoreFailure mode answers as documented). They also run both
+// conformance suites through a Sentinel failover client
+// (redis.NewFailoverClient, one master, one replica, one Sentinel), and
+// kill the master: once the Sentinel has promoted the replica, decisions
+// resume on it with the budget spent before the failover still spent
+// (for writes the replica had received: replication is asynchronous, so
+// a failover may lose the last decisions before it, which can only
+// admit more, never fewer). The conformance suites include the
+// concurrency limits on every topology.
 //
 // # Concurrency limits
 //
