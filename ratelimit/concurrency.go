@@ -21,7 +21,9 @@ import (
 // UnitConcurrentRequests is the quota unit of a concurrency limit: a
 // policy with this Unit allows Limit requests of one key in progress at
 // once, rather than Limit requests per Window. The middleware holds a
-// slot from the decision until the handler returns (or panics).
+// slot from the decision until the handler returns (or panics): one slot
+// for each request of positive cost, whatever Config.Cost says; a free
+// request (cost 0) holds none.
 //
 // Window is then the lease of a slot: the longest a slot stays held when
 // its release never comes (the process died, the store was unreachable
@@ -275,9 +277,23 @@ type leaseShard struct {
 	_    [40]byte // keep shards on separate cache lines
 }
 
-// leaseEntry holds the slots of one key, by policy position.
+// leaseEntry holds the slots of one key, by policy position. Entries of
+// keys that hold no slot are dropped, back into leaseEntries with their
+// slices' room, so that the table holds only keys with requests in
+// progress and a request allocates nothing in steady state.
 type leaseEntry struct {
 	held [MaxPolicies][]heldSlot
+}
+
+var leaseEntries = sync.Pool{New: func() any { return new(leaseEntry) }}
+
+// drop removes the entry of key, which holds no slot.
+func (sh *leaseShard) drop(key string, e *leaseEntry) {
+	delete(sh.keys, key)
+	for i := range e.held {
+		e.held[i] = e.held[i][:0]
+	}
+	leaseEntries.Put(e)
 }
 
 type heldSlot struct {
@@ -336,7 +352,7 @@ func (s *MemoryStore) Release(_ context.Context, key string, policies []Policy, 
 		empty = empty && len(h) == 0
 	}
 	if empty {
-		delete(sh.keys, key)
+		sh.drop(key, e)
 	}
 	return nil
 }
@@ -410,13 +426,13 @@ func (s *MemoryStore) acquire(key string, policies []Policy, cost int64, lease u
 			}
 		}
 		if e != nil && e.empty() {
-			delete(sh.keys, key)
+			sh.drop(key, e)
 		}
 		return false
 	}
 	if takes {
 		if e == nil {
-			e = new(leaseEntry)
+			e = leaseEntries.Get().(*leaseEntry)
 			sh.keys[key] = e
 		}
 		for i := range policies {
@@ -425,7 +441,7 @@ func (s *MemoryStore) acquire(key string, policies []Policy, cost int64, lease u
 			}
 		}
 	} else if e != nil && e.empty() {
-		delete(sh.keys, key)
+		sh.drop(key, e)
 	}
 	return true
 }

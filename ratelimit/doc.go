@@ -225,5 +225,8 @@
 // The default store, MemoryStore, is sharded with a lock per shard, holds
 // at most MaxKeys keys (about 64 bytes each with two policies: 10^6 keys
 // take 64 MB of heap) and starts no goroutine. A decision allocates nothing;
-// the middleware allocates twice per request, for the header values.
+// the middleware allocates twice per request, for the header values, and
+// once more with a concurrency policy, for the context of the release.
+// Concurrency slots sit in a table of their own that holds only the keys
+// with requests in progress (or leases not yet expired).
 package ratelimit
