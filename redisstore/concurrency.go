@@ -195,3 +195,8 @@ func hasConcurrent(policies []ratelimit.Policy) bool {
 	}
 	return false
 }
+
+var (
+	_ ratelimit.Store          = (*RateLimitStore)(nil)
+	_ ratelimit.ReplicaCounter = (*RateLimitStore)(nil)
+)
