@@ -273,3 +273,33 @@ func TestConcurrencyPolicyValidation(t *testing.T) {
 		}
 	}
 }
+
+// TestConcurrencyPlans: a plan's concurrency policy holds slots for the
+// requests of that plan only.
+func TestConcurrencyPlans(t *testing.T) {
+	l := newLimiter(t, ratelimit.Config{
+		Policies: []ratelimit.Policy{{Name: "anonymous", Limit: 100, Window: time.Hour}},
+		Plans:    map[string][]ratelimit.Policy{"batch": {concurrencyPolicy("batch-inflight", 1)}},
+		Plan:     func(r *http.Request) (string, error) { return r.Header.Get("Plan"), nil },
+	})
+	b := newBlocking()
+	h := l.Handler(b)
+	done := make(chan *httptest.ResponseRecorder)
+	go func() { done <- get(h, "192.0.2.1:1", "Plan", "batch") }()
+	<-b.entered
+	if w := get(h, "192.0.2.1:1", "Plan", "batch"); w.Code != http.StatusTooManyRequests || w.Header().Get("RateLimit-Policy") != `"batch-inflight";q=1;qu="concurrent-requests"` {
+		t.Errorf("second batch request: %d, RateLimit-Policy %q; want 429 with the plan's policy", w.Code, w.Header().Get("RateLimit-Policy"))
+	}
+	// The default plan has no concurrency limit: it is not held up.
+	go func() { done <- get(h, "192.0.2.1:1") }()
+	<-b.entered
+	close(b.release)
+	for i := 0; i < 2; i++ {
+		if w := <-done; w.Code != 200 {
+			t.Errorf("held request: status %d, want 200", w.Code)
+		}
+	}
+	if w := get(h, "192.0.2.1:1", "Plan", "batch"); w.Code != 200 {
+		t.Errorf("batch request after the first returned: %d, want 200", w.Code)
+	}
+}
