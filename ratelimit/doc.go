@@ -191,13 +191,15 @@
 // FailLocal decides with a memory store in the process until the shared
 // store is back, enforcing Limit/Config.Replicas of each policy, so that
 // the replicas together stay within the quota (Config.Replicas gives the
-// bound). After Config.FailAfter failures in a row (three), or when more
-// than Config.FailRate (half) of at least 20 store calls of the last
-// Config.FailWindow (ten seconds) failed, the store is left alone for
-// Config.StoreRetry (one second), then asked again: recovery needs no
-// action, a single slow round trip never switches a replica to its
-// fallback, and a store that fails every other call or worse does.
-// Nothing panics.
+// bound); without Config.Replicas, a Store that counts the replicas
+// sharing it (a ReplicaCounter, as the Redis store is) supplies the
+// divisor from its last count. After Config.FailAfter failures in a row
+// (three), or when more than Config.FailRate (half) of at least 20 store
+// calls of the last Config.FailWindow (ten seconds) failed, the store is
+// left alone for Config.StoreRetry (one second), then asked again:
+// recovery needs no action, a single slow round trip never switches a
+// replica to its fallback, and a store that fails every other call or
+// worse does. Nothing panics.
 //
 // # Observing decisions
 //
