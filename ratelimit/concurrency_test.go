@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -301,5 +302,42 @@ func TestConcurrencyPlans(t *testing.T) {
 	}
 	if w := get(h, "192.0.2.1:1", "Plan", "batch"); w.Code != 200 {
 		t.Errorf("batch request after the first returned: %d, want 200", w.Code)
+	}
+}
+
+// TestConcurrencyRefusals: with a concurrency policy, a request that
+// costs more than a burst gets the 400, and a failed store with
+// FailClosed the 503, as without one; neither holds a slot.
+func TestConcurrencyRefusals(t *testing.T) {
+	store := &flakyStore{inner: newStore(t, ratelimit.MemoryConfig{})}
+	l := newLimiter(t, ratelimit.Config{
+		Policies:     []ratelimit.Policy{concurrencyPolicy("inflight", 1), {Name: "small", Limit: 2, Window: time.Hour}},
+		Store:        store,
+		StoreFailure: ratelimit.FailClosed,
+		StoreRetry:   -1,
+		Cost: func(r *http.Request) int64 {
+			n, _ := strconv.ParseInt(r.Header.Get("Cost"), 10, 64)
+			return n
+		},
+		Logger:       slog.New(slog.DiscardHandler),
+		ErrorHandler: quiet.Write,
+	})
+	h := l.Handler(ok200)
+	for _, c := range []struct {
+		name, cost string
+		down       bool
+		want       int
+		header     string
+	}{
+		{"cost above the burst", "3", false, http.StatusBadRequest, "RateLimit-Policy"},
+		{"store down", "1", true, http.StatusServiceUnavailable, "Retry-After"},
+		{"store back", "1", false, http.StatusOK, "RateLimit"},
+		{"slot free again", "1", false, http.StatusOK, "RateLimit"},
+	} {
+		store.down.Store(c.down)
+		w := get(h, "192.0.2.1:1", "Cost", c.cost)
+		if w.Code != c.want || w.Header().Get(c.header) == "" {
+			t.Errorf("%s: status %d, %s %q; want %d with %s", c.name, w.Code, c.header, w.Header().Get(c.header), c.want, c.header)
+		}
 	}
 }
