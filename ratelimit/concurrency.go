@@ -112,6 +112,23 @@ func (l *Limiter) Acquire(ctx context.Context, key string, n int64) (Decision, L
 	return d, lease, err
 }
 
+// AcquirePlan is Acquire under the policies of plan, a key of
+// Config.Plans or "" for Config.Policies, as AllowPlan is AllowN. An
+// unknown plan returns ErrUnknownPlan.
+func (l *Limiter) AcquirePlan(ctx context.Context, plan, key string, n int64) (Decision, Lease, error) {
+	p := l
+	if plan != "" || l.plans != nil {
+		var ok bool
+		if p, ok = l.plans[plan]; !ok {
+			return Decision{index: -1}, Lease{}, ErrUnknownPlan
+		}
+	}
+	if key != "" {
+		key = p.planPrefix + key
+	}
+	return p.Acquire(ctx, key, n)
+}
+
 // acquire is decide for a Limiter with concurrency policies.
 func (l *Limiter) acquire(ctx context.Context, key string, cost int64, d *Decision) (Lease, error) {
 	d.index, d.key = -1, key

@@ -303,6 +303,22 @@ func TestConcurrencyPlans(t *testing.T) {
 	if w := get(h, "192.0.2.1:1", "Plan", "batch"); w.Code != 200 {
 		t.Errorf("batch request after the first returned: %d, want 200", w.Code)
 	}
+
+	// Without HTTP: the plan's slot, under the key the middleware uses.
+	ctx := context.Background()
+	d, lease, err := l.AcquirePlan(ctx, "batch", "192.0.2.1", 1)
+	if err != nil || !d.Allowed || !lease.Held() {
+		t.Fatalf("AcquirePlan: %+v, held %v, %v", d, lease.Held(), err)
+	}
+	if w := get(h, "192.0.2.1:1", "Plan", "batch"); w.Code != http.StatusTooManyRequests {
+		t.Errorf("batch request while AcquirePlan holds the slot: %d, want 429", w.Code)
+	}
+	if err := lease.Release(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := l.AcquirePlan(ctx, "nope", "k", 1); err != ratelimit.ErrUnknownPlan {
+		t.Errorf("unknown plan: %v, want ErrUnknownPlan", err)
+	}
 }
 
 // TestConcurrencyRefusals: with a concurrency policy, a request that
