@@ -50,6 +50,7 @@ type redisLib struct {
 func redisLibs() []redisLib {
 	return []redisLib{
 		{"restwell", http.CanonicalHeaderKey("RateLimit"), redisRestwell},
+		{"restwell-inflight", http.CanonicalHeaderKey("RateLimit"), redisRestwellInflight},
 		{"ulule", http.CanonicalHeaderKey("X-RateLimit-Remaining"), redisUlule},
 		{"throttled", http.CanonicalHeaderKey("X-RateLimit-Remaining"), redisThrottled},
 		{"redis_rate", http.CanonicalHeaderKey("X-RateLimit-Remaining"), redisRate},
@@ -77,6 +78,30 @@ func redisRestwell(c *redis.Client, prefix string, limit int, next http.Handler)
 	lim, err := ratelimit.New(ratelimit.Config{
 		Policies: []ratelimit.Policy{{Name: "default", Limit: int64(limit), Window: time.Hour}},
 		Store:    store,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return lim.Handler(next), nil
+}
+
+// redisRestwellInflight is redisRestwell with a concurrency limit as
+// well: at most 64 requests of a client in progress at once.
+//
+// Round trips: two EVALSHA per request, one that decides the rate policy
+// and takes a slot of the concurrency policy (a sorted set of leases),
+// one that releases the slot when the handler returns.
+func redisRestwellInflight(c *redis.Client, prefix string, limit int, next http.Handler) (http.Handler, error) {
+	store, err := redisstore.NewRateLimitStore(c, redisstore.RateLimitConfig{Prefix: prefix, Timeout: time.Second})
+	if err != nil {
+		return nil, err
+	}
+	lim, err := ratelimit.New(ratelimit.Config{
+		Policies: []ratelimit.Policy{
+			{Name: "default", Limit: int64(limit), Window: time.Hour},
+			{Name: "inflight", Limit: 64, Window: time.Minute, Unit: ratelimit.UnitConcurrentRequests},
+		},
+		Store: store,
 	})
 	if err != nil {
 		return nil, err

@@ -1,6 +1,6 @@
 // Package ratelimit limits how often each client may call an API, and
 // tells the client where it stands with the IETF RateLimit and
-// RateLimit-Policy header fields (draft-ietf-httpapi-ratelimit-headers-10,
+// RateLimit-Policy header fields (draft-ietf-httpapi-ratelimit-headers-11,
 // RFC 9651 syntax).
 //
 // # Use
@@ -116,6 +116,30 @@
 // X-RateLimit-Remaining and X-RateLimit-Reset for the same policy; Reset
 // is t, delay-seconds, not a Unix time.
 //
+// # Concurrency limits
+//
+// A policy of unit UnitConcurrentRequests limits the requests of one
+// client in progress at once rather than per window:
+//
+//	{Name: "inflight", Limit: 5, Window: time.Minute, Unit: ratelimit.UnitConcurrentRequests}
+//
+// is advertised as "inflight";q=5;qu="concurrent-requests" (no w). An
+// admitted request holds a slot from the decision until the handler
+// returns or panics; a request that finds every slot held gets the 429 of
+// the other units, with RateLimit "inflight";r=0;t=1, Retry-After 1 and
+// the policy in violated-policies. Rate and concurrency policies of one
+// Limiter are decided together, all or nothing, in one store call: with
+// the Redis store, one round trip to decide and hold, one to release.
+//
+// A slot is a lease: the store frees it by itself once Window has passed
+// since it was taken, so that a replica that dies holding slots, or
+// cannot reach the store when a handler returns, loses them after
+// Window. Window must therefore exceed the longest a handler may run
+// (with its write timeout): a handler that runs longer loses its slot,
+// and more than Limit requests may then run at once. Limiter.Acquire
+// holds slots without HTTP, until Lease.Release; Allow and AllowN check
+// the limit but hold nothing.
+//
 // # Shedding load
 //
 // Limiter.ReduceCapacity makes the middleware answer every request, for
@@ -125,17 +149,26 @@
 //
 // # The draft
 //
-// The fields follow draft-ietf-httpapi-ratelimit-headers-10
-// (https://datatracker.ietf.org/doc/draft-ietf-httpapi-ratelimit-headers/),
-// checked on 2 December 2026: the datatracker still names -10 the
-// revision to cite, so no rule has changed since -10 and the package
-// needs no change for one. The rules it follows from -10: both fields are
-// RFC 9651 lists whose items are policy names (sf-strings here); q and w
-// in RateLimit-Policy, r and t in RateLimit, each an sf-integer (so New
-// rejects a Limit above 999,999,999,999,999 rather than advertise a
-// smaller one); qu for quota units other than requests; pk as an
+// The fields follow draft-ietf-httpapi-ratelimit-headers-11 of 23 May
+// 2026 (https://datatracker.ietf.org/doc/draft-ietf-httpapi-ratelimit-headers/),
+// the latest revision on 2 December 2026. The rules it follows: both
+// fields are RFC 9651 lists whose items are policy names (sf-strings
+// here); q and w in RateLimit-Policy, r and t in RateLimit, each an
+// sf-integer (so New rejects a Limit above 999,999,999,999,999 rather
+// than advertise a smaller one); qu for quota units other than requests,
+// "content-bytes" and "concurrent-requests" among them; pk as an
 // sf-binary that identifies the partition; the quota-exceeded and
 // temporary-reduced-capacity problem types.
+//
+// Changes since -10, and what the package does about them: r is renamed
+// from "remaining" to "available quota" and t from "reset" to "effective
+// window", the time within which the client can use no more than r;
+// their syntax is unchanged, and t, the time until r next grows, is such
+// a window, so the fields need no change. The Retry-After rule (no
+// earlier than the end of t) is the same. The quota units of -10
+// (requests, content-bytes, concurrent-requests) are unchanged. The
+// abnormal-usage-detected problem type, in both revisions, is not used:
+// the package detects no abuse patterns.
 //
 // # Clients that cannot be identified
 //
@@ -158,10 +191,15 @@
 // FailLocal decides with a memory store in the process until the shared
 // store is back, enforcing Limit/Config.Replicas of each policy, so that
 // the replicas together stay within the quota (Config.Replicas gives the
-// bound). After Config.FailAfter failures in a row (three) the store is
+// bound); without Config.Replicas, a Store that counts the replicas
+// sharing it (a ReplicaCounter, as the Redis store is) supplies the
+// divisor from its last count. After Config.FailAfter failures in a row
+// (three), or when more than Config.FailRate (half) of at least 20 store
+// calls of the last Config.FailWindow (ten seconds) failed, the store is
 // left alone for Config.StoreRetry (one second), then asked again:
-// recovery needs no action, and a single slow round trip never switches
-// a replica to its fallback. Nothing panics.
+// recovery needs no action, a single slow round trip never switches a
+// replica to its fallback, and a store that fails every other call or
+// worse does. Nothing panics.
 //
 // # Observing decisions
 //
@@ -189,5 +227,8 @@
 // The default store, MemoryStore, is sharded with a lock per shard, holds
 // at most MaxKeys keys (about 64 bytes each with two policies: 10^6 keys
 // take 64 MB of heap) and starts no goroutine. A decision allocates nothing;
-// the middleware allocates twice per request, for the header values.
+// the middleware allocates twice per request, for the header values, and
+// once more with a concurrency policy, for the context of the release.
+// Concurrency slots sit in a table of their own that holds only the keys
+// with requests in progress (or leases not yet expired).
 package ratelimit

@@ -1,6 +1,11 @@
 package ratelimit
 
-import "context"
+import (
+	"context"
+	stderrors "errors"
+	"sync/atomic"
+	"time"
+)
 
 // This file holds what a Limiter does while its shared store fails: when
 // it stops asking the store (FailAfter), and the share of each quota a
@@ -29,11 +34,136 @@ func localPolicies(policies []Policy, replicas int) []Policy {
 	return out
 }
 
+// Defaults of Config.FailRate and Config.FailWindow, and the fewest store
+// calls in the window for which a failure rate counts.
+const (
+	defaultFailRate   = 0.5
+	defaultFailWindow = 10 * time.Second
+	failMinCalls      = 20
+	failBuckets       = 10
+)
+
+// A ReplicaCounter is a Store that learns how many processes share it,
+// as the Redis store of github.com/restwell/restwell/redisstore does
+// from heartbeats. With FailLocal and Config.Replicas zero, a Limiter on
+// such a store divides each quota by the last count it reported while
+// the store fails.
+type ReplicaCounter interface {
+	// Replicas returns the number of processes seen sharing the store,
+	// this one included, from the last time the store could tell; 0 when
+	// it never could. It must not block.
+	Replicas() int
+}
+
+// localSet is the fallback's share of the policies for one number of
+// replicas.
+type localSet struct {
+	replicas  int
+	policies  []Policy
+	intervals []int64
+}
+
+func newLocalSet(policies []Policy, replicas int) *localSet {
+	ls := &localSet{replicas: replicas, policies: localPolicies(policies, replicas)}
+	for _, p := range ls.policies {
+		ls.intervals = append(ls.intervals, int64(p.Interval()))
+	}
+	return ls
+}
+
+// fallbackPolicies returns the policies the fallback enforces now: those
+// of Config.Replicas, or of the store's last count of replicas.
+func (l *Limiter) fallbackPolicies() ([]Policy, []int64) {
+	if l.learned == nil {
+		return l.local, l.localIntervals
+	}
+	n := max(l.learned.Replicas(), 1)
+	ls := l.learnedSet.Load()
+	if ls == nil || ls.replicas != n {
+		ls = newLocalSet(l.policies, n)
+		l.learnedSet.Store(ls)
+	}
+	return ls.policies, ls.intervals
+}
+
 // failed records one store failure and reports whether the Limiter
 // should now leave the store alone for StoreRetry: after FailAfter
-// failures in a row.
+// failures in a row, or when more than FailRate of the calls of the last
+// FailWindow failed.
 func (l *Limiter) failed() bool {
-	return l.consecutive.Add(1) >= l.failAfter
+	now := l.since()
+	l.window.record(now, true)
+	return l.consecutive.Add(1) >= l.failAfter || l.window.exceeded(now)
+}
+
+// succeeded records one store success.
+func (l *Limiter) succeeded() {
+	l.window.record(l.since(), false)
+	if l.consecutive.Load() != 0 {
+		l.consecutive.Store(0)
+	}
+}
+
+// failWindow counts store calls and failures over a sliding window of
+// failBuckets buckets, without locks. A bucket is reset by the first call
+// that finds it from an earlier round; calls racing with the reset may be
+// lost, so the rate is approximate, which is all a switch needs.
+type failWindow struct {
+	span    int64   // nanoseconds per bucket
+	rate    float64 // Config.FailRate
+	buckets [failBuckets]failBucket
+}
+
+type failBucket struct {
+	epoch atomic.Int64 // the bucket's round: time since base / span
+	calls atomic.Int64
+	fails atomic.Int64
+}
+
+func newFailWindow(cfg Config) (*failWindow, error) {
+	if cfg.FailRate < 0 || cfg.FailWindow < 0 {
+		return nil, stderrors.New("ratelimit: FailRate and FailWindow must not be negative")
+	}
+	w := &failWindow{rate: cfg.FailRate, span: int64(cfg.FailWindow) / failBuckets}
+	if w.rate == 0 {
+		w.rate = defaultFailRate
+	}
+	if cfg.FailWindow == 0 {
+		w.span = int64(defaultFailWindow) / failBuckets
+	}
+	w.span = max(w.span, 1)
+	for i := range w.buckets {
+		w.buckets[i].epoch.Store(-1)
+	}
+	return w, nil
+}
+
+func (w *failWindow) record(now int64, failed bool) {
+	e := now / w.span
+	b := &w.buckets[e%failBuckets]
+	if old := b.epoch.Load(); old != e && b.epoch.CompareAndSwap(old, e) {
+		b.calls.Store(0)
+		b.fails.Store(0)
+	}
+	b.calls.Add(1)
+	if failed {
+		b.fails.Add(1)
+	}
+}
+
+// exceeded reports whether more than rate of at least failMinCalls calls
+// in the window failed.
+func (w *failWindow) exceeded(now int64) bool {
+	e := now / w.span
+	var calls, fails int64
+	for i := range w.buckets {
+		b := &w.buckets[i]
+		if ep := b.epoch.Load(); ep <= e && ep > e-failBuckets {
+			calls += b.calls.Load()
+			fails += b.fails.Load()
+		}
+	}
+	return calls >= failMinCalls && float64(fails) > w.rate*float64(calls)
 }
 
 // mirror spends cost units of key in the fallback after the shared store
@@ -42,11 +172,12 @@ func (l *Limiter) failed() bool {
 // left to spend alone when the store fails. What the fallback refuses is
 // not counted; nothing is reported.
 func (l *Limiter) mirror(ctx context.Context, key string, cost int64) {
+	local, intervals := l.fallbackPolicies()
 	if m, ok := l.fallback.(*MemoryStore); ok {
 		var res [MaxPolicies]Result
-		m.take(key, l.local, l.localIntervals, cost, res[:len(l.local)])
+		m.take(key, local, intervals, cost, res[:len(local)])
 		return
 	}
 	var d Decision
-	_, _ = take(ctx, l.fallback, key, l.local, cost, &d)
+	_, _ = take(ctx, l.fallback, key, local, cost, &d)
 }

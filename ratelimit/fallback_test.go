@@ -2,7 +2,10 @@ package ratelimit_test
 
 import (
 	"bytes"
+	"context"
 	"log/slog"
+	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -115,5 +118,54 @@ func TestFailLocalReplicas(t *testing.T) {
 	}
 	if _, err := ratelimit.New(ratelimit.Config{Policies: []ratelimit.Policy{{Name: "p", Limit: 1, Window: time.Second}}, Replicas: -1}); err == nil {
 		t.Error("Replicas -1: no error")
+	}
+}
+
+// countingStore is a flakyStore that reports a number of replicas.
+type countingStore struct {
+	*flakyStore
+	replicas atomic.Int64
+}
+
+func (s *countingStore) Replicas() int { return int(s.replicas.Load()) }
+
+// TestLearnedReplicas: with FailLocal and no Config.Replicas, the
+// fallback divides each quota by the replicas the store last counted.
+func TestLearnedReplicas(t *testing.T) {
+	store := &countingStore{flakyStore: &flakyStore{inner: newStore(t, ratelimit.MemoryConfig{})}}
+	cases := []struct {
+		replicas   int64
+		configured int
+		want       int
+	}{
+		{0, 0, 12}, // never counted: the whole quota
+		{1, 0, 12},
+		{4, 0, 3},
+		{3, 0, 4},
+		{4, 2, 6}, // Config.Replicas wins
+	}
+	for i, c := range cases {
+		l := newLimiter(t, ratelimit.Config{
+			Policies:     []ratelimit.Policy{{Name: "p", Limit: 12, Window: time.Hour}},
+			Store:        store,
+			StoreFailure: ratelimit.FailLocal,
+			Replicas:     c.configured,
+			Logger:       slog.New(slog.DiscardHandler),
+		})
+		store.replicas.Store(c.replicas)
+		store.down.Store(true)
+		admitted := 0
+		for j := 0; j < 20; j++ {
+			d, err := l.Allow(context.Background(), "client"+strconv.Itoa(i))
+			if err != nil || !d.StoreFailed {
+				t.Fatalf("case %d: %+v, %v; want a fallback decision", i, d, err)
+			}
+			if d.Allowed {
+				admitted++
+			}
+		}
+		if admitted != c.want {
+			t.Errorf("%d replicas counted, Replicas %d: the fallback admitted %d of 12, want %d", c.replicas, c.configured, admitted, c.want)
+		}
 	}
 }

@@ -48,6 +48,9 @@ func (l *Limiter) Handler(next http.Handler) http.Handler {
 	if l.plans != nil {
 		return l.planHandler(next)
 	}
+	if l.concurrent {
+		return l.concurrentHandler(next)
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if l.shed(w, r) {
 			return

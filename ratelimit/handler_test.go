@@ -57,12 +57,21 @@ func checkFields(t *testing.T, h http.Header) {
 				t.Errorf("%s: member %v is not an sf-string item", name, m.Value)
 			}
 			for _, p := range m.Params {
+				if p.Key == "qu" {
+					if _, ok := p.Value.(string); !ok {
+						t.Errorf("%s: parameter qu=%v is not an sf-string", name, p.Value)
+					}
+					continue
+				}
 				n, ok := p.Value.(int64)
 				if !ok || n < 0 {
 					t.Errorf("%s: parameter %s=%v is not a non-negative integer", name, p.Key, p.Value)
 				}
 			}
 			want := []string{"q", "w"}
+			if qu, _ := m.Param("qu"); qu == ratelimit.UnitConcurrentRequests {
+				want = []string{"q"} // no window applies to requests in progress
+			}
 			if name == "RateLimit" {
 				want = []string{"r", "t"}
 			}

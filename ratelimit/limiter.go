@@ -5,6 +5,7 @@ import (
 	stderrors "errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"strconv"
 	"sync"
@@ -123,6 +124,18 @@ type Config struct {
 	// not switch a replica to its fallback. Zero means 3; 1 switches on
 	// the first failure.
 	FailAfter int
+	// FailRate is the share of failed store calls, over the last
+	// FailWindow, above which the Limiter stops asking the store for
+	// StoreRetry even without FailAfter failures in a row: a store that
+	// fails two calls in three, say, or times out under load every other
+	// call. The rate counts only once the window holds at least 20 calls,
+	// so that a quiet replica is not switched by a failure or two. Zero
+	// means 0.5 (more than half of the calls failed); 1 or more turns the
+	// rate off, leaving FailAfter alone.
+	FailRate float64
+	// FailWindow is the span FailRate is measured over, in ten buckets
+	// of a tenth of it each. Zero means 10 seconds.
+	FailWindow time.Duration
 	// Fallback decides requests while Store is failing, with FailLocal.
 	// While the store works, every unit it admits is also spent in
 	// Fallback (in memory, no round trip), so that a replica that has
@@ -135,8 +148,9 @@ type Config struct {
 	// Limit/Replicas and Burst/Replicas of every policy (rounded down, at
 	// least 1) while the store fails, so that together they admit no more
 	// than the shared quota, provided the load balancer spreads a client's
-	// requests over them. Zero means 1: each replica enforces the whole
-	// quota alone.
+	// requests over them. Zero means the number the Store reports if it
+	// is a ReplicaCounter (the Redis store counts the replicas that use
+	// it), else 1: each replica enforces the whole quota alone.
 	//
 	// The bound: over any interval of length d that the outage covers, a
 	// key is admitted at most Burst + Limit*d/Window units by all the
@@ -181,7 +195,8 @@ type Config struct {
 type Limiter struct {
 	policies     []Policy
 	intervals    []int64 // each policy's Interval
-	minBurst     int64
+	minBurst     int64   // the smallest Burst of a rate policy
+	concurrent   bool    // some policy limits requests in progress
 	key          KeyFunc
 	keyFailure   KeyFailure
 	cost         func(*http.Request) int64
@@ -197,6 +212,8 @@ type Limiter struct {
 
 	local          []Policy // the policies the fallback enforces
 	localIntervals []int64
+	learned        ReplicaCounter           // Store, when it counts replicas for FailLocal
+	learnedSet     atomic.Pointer[localSet] // local policies of its last count
 	failAfter      int64
 	partition      *partition // nil without Config.PartitionKey
 	reduced        *reduced   // shared with the Limiters of the plans
@@ -217,6 +234,7 @@ type Limiter struct {
 	failures  atomic.Int64 // failures since the last record
 
 	consecutive atomic.Int64 // store failures since the last success
+	window      *failWindow  // store calls and failures of the last FailWindow
 }
 
 // New returns a Limiter for cfg, or an error prefixed "ratelimit: " if
@@ -244,8 +262,9 @@ func New(cfg Config) (*Limiter, error) {
 		base:         time.Now(),
 	}
 	l.reduced = new(reduced)
+	l.minBurst = math.MaxInt64
 	seen := make(map[string]bool, len(l.policies))
-	for i, p := range l.policies {
+	for _, p := range l.policies {
 		if err := p.Validate(); err != nil {
 			return nil, err
 		}
@@ -257,8 +276,10 @@ func New(cfg Config) (*Limiter, error) {
 		}
 		seen[p.Name] = true
 		l.intervals = append(l.intervals, int64(p.Interval()))
-		if i == 0 || p.MaxBurst() < l.minBurst {
-			l.minBurst = p.MaxBurst()
+		if p.concurrent() {
+			l.concurrent = true
+		} else {
+			l.minBurst = min(l.minBurst, p.MaxBurst())
 		}
 	}
 	if l.keyFailure > SharedBucket {
@@ -278,6 +299,10 @@ func New(cfg Config) (*Limiter, error) {
 	if l.failAfter == 0 {
 		l.failAfter = defaultFailAfter
 	}
+	var err error
+	if l.window, err = newFailWindow(cfg); err != nil {
+		return nil, err
+	}
 	if l.key == nil {
 		c, err := NewClientIP(ClientIPConfig{})
 		if err != nil {
@@ -292,7 +317,12 @@ func New(cfg Config) (*Limiter, error) {
 		}
 		l.store = m
 	}
-	l.mem, _ = l.store.(*MemoryStore)
+	if !l.concurrent {
+		l.mem, _ = l.store.(*MemoryStore)
+	}
+	if l.mode == FailLocal && cfg.Replicas == 0 {
+		l.learned, _ = l.store.(ReplicaCounter)
+	}
 	if l.retry == 0 {
 		l.retry = time.Second
 	}
@@ -320,7 +350,9 @@ func New(cfg Config) (*Limiter, error) {
 		}
 		b = sfv.AppendString(b, p.Name)
 		b = sfv.AppendParam(b, "q", p.Limit)
-		b = sfv.AppendParam(b, "w", int64(p.Window/time.Second))
+		if !p.concurrent() {
+			b = sfv.AppendParam(b, "w", int64(p.Window/time.Second))
+		}
 		b = appendUnit(b, &p)
 		l.limits = append(l.limits, strconv.FormatInt(p.Limit, 10))
 		l.denied = append(l.denied, limitedError([]string{p.Name}))
@@ -438,9 +470,7 @@ func (l *Limiter) storeTake(ctx context.Context, key string, cost int64, d *Deci
 		}
 		return false, err
 	}
-	if l.consecutive.Load() != 0 {
-		l.consecutive.Store(0)
-	}
+	l.succeeded()
 	if l.failing.Load() && l.failing.Swap(false) {
 		l.downUntil.Store(0)
 		l.logger.LogAttrs(ctx, slog.LevelInfo, "ratelimit: store recovered")
@@ -473,7 +503,8 @@ func (l *Limiter) storeFailed(ctx context.Context, key string, cost int64, d *De
 	case FailClosed:
 		return fmt.Errorf("%w: %w", ErrStoreUnavailable, err)
 	case FailLocal:
-		allowed, ferr := take(ctx, l.fallback, key, l.local, cost, d)
+		local, _ := l.fallbackPolicies()
+		allowed, ferr := take(ctx, l.fallback, key, local, cost, d)
 		if ferr == nil {
 			d.Allowed = allowed
 			d.n = len(l.policies)

@@ -294,6 +294,24 @@ func (s *flakyStore) Take(ctx context.Context, key string, p []ratelimit.Policy,
 	return s.inner.Take(ctx, key, p, cost, res)
 }
 
+func (s *flakyStore) Acquire(ctx context.Context, key string, p []ratelimit.Policy, cost int64, lease uint64, res []ratelimit.Result) (bool, error) {
+	s.calls.Add(1)
+	if s.down.Load() {
+		if s.panic {
+			panic("store exploded")
+		}
+		return false, apierrors.New("connection refused")
+	}
+	return s.inner.Acquire(ctx, key, p, cost, lease, res)
+}
+
+func (s *flakyStore) Release(ctx context.Context, key string, p []ratelimit.Policy, lease uint64) error {
+	if s.down.Load() {
+		return apierrors.New("connection refused")
+	}
+	return s.inner.Release(ctx, key, p, lease)
+}
+
 func TestStoreFailure(t *testing.T) {
 	policies := []ratelimit.Policy{{Name: "p", Limit: 2, Window: time.Hour}}
 	for _, c := range []struct {

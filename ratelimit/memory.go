@@ -59,6 +59,9 @@ type MemoryStore struct {
 	seed   maphash.Seed
 	clock  func() time.Time
 	base   time.Time
+
+	leasesOnce sync.Once
+	leases     []leaseShard // concurrency slots, made on first use
 }
 
 // A shard is an open-addressing table with linear probing. Slot j takes
@@ -147,6 +150,9 @@ func (s *MemoryStore) Take(_ context.Context, key string, policies []Policy, cos
 	}
 	if len(res) < len(policies) {
 		return false, errRes
+	}
+	if hasConcurrent(policies) {
+		return s.acquire(key, policies, cost, 0, false, res), nil
 	}
 	var intervals [MaxPolicies]int64
 	for i := range policies {

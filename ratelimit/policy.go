@@ -45,8 +45,10 @@ type Policy struct {
 	Burst int64
 	// Unit is what Limit counts, advertised as the qu parameter of
 	// RateLimit-Policy when it is not requests: UnitContentBytes (with a
-	// Config.Cost that returns sizes) or another unit of the draft's
-	// registry. Printable ASCII. Empty means UnitRequests, not advertised.
+	// Config.Cost that returns sizes), UnitConcurrentRequests (Limit
+	// requests in progress at once, Window the lease of a slot; see
+	// there) or another unit of the draft's registry. Printable ASCII.
+	// Empty means UnitRequests, not advertised.
 	Unit string
 }
 
@@ -86,6 +88,8 @@ func (p Policy) Validate() error {
 		return policyError(p, "burst must not be negative")
 	case p.Unit != "" && !sfv.ValidString(p.Unit):
 		return policyError(p, "unit must be printable ASCII")
+	case p.concurrent() && p.Burst != 0 && p.Burst != p.Limit:
+		return policyError(p, "a concurrency limit has no burst: Burst must be 0 or Limit")
 	}
 	if t := int64(p.Interval()); p.MaxBurst() > maxCapacity/t {
 		return policyError(p, "burst times window/limit is too large")

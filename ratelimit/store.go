@@ -32,7 +32,33 @@ type Store interface {
 	// An error means no decision was made and nothing was consumed; the
 	// Limiter then applies its store failure mode. Take must honour ctx's
 	// deadline and must not retain res.
+	//
+	// A policy whose Unit is UnitConcurrentRequests counts the requests
+	// of key in progress: Take checks it (a request of positive cost is
+	// refused while all Limit slots are held) but never holds a slot;
+	// Acquire does.
 	Take(ctx context.Context, key string, policies []Policy, cost int64, res []Result) (bool, error)
+
+	// Acquire is Take that also holds, when it admits a request of
+	// positive cost, one slot of every concurrency policy (Unit
+	// UnitConcurrentRequests) among policies for lease, in the same
+	// atomic step: the request is admitted only if every rate policy
+	// admits it and every concurrency policy has a free slot. The slot is
+	// held until Release with the same lease, or until the policy's
+	// Window has passed since Acquire, so that a process that dies
+	// holding slots loses them after Window. lease is chosen by the
+	// caller, unique among the leases of key (a random non-zero number).
+	//
+	// A concurrency policy's Result has Remaining the free slots (after
+	// this request when admitted), Reset zero when no slot is held and
+	// one second otherwise, and RetryAfter one second when it refused.
+	Acquire(ctx context.Context, key string, policies []Policy, cost int64, lease uint64, res []Result) (bool, error)
+
+	// Release gives back the slots that Acquire holds for lease under
+	// key and policies (the same list). Releasing a lease that holds no
+	// slot (released already, expired, never admitted) does nothing and
+	// is no error. Release must honour ctx's deadline.
+	Release(ctx context.Context, key string, policies []Policy, lease uint64) error
 }
 
 // Result is where one key stands under one policy after a decision.

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -26,17 +27,39 @@ type RateLimitConfig struct {
 	// rate limiter that waits longer than a few round trips hurts more
 	// than it helps; on timeout the Limiter applies its StoreFailure mode
 	// to that request (and leaves the store alone only after
-	// ratelimit.Config.FailAfter failures in a row). Zero means 100ms.
+	// ratelimit.Config.FailAfter failures in a row, or failures of more
+	// than ratelimit.Config.FailRate of its calls). Zero means 100ms.
 	//
-	// The default comes from measurements of one decision (EVALSHA, two
-	// policies) against a local redis-server 7.0 on a 2-core machine
-	// while redis-benchmark loaded that server (200 clients, pipelines of
-	// 16): p50 72µs, p99 7ms, p99.9 13.5ms, p99.99 20ms, worst of 27,000
-	// 39ms; with 50 clients and pipelines of 4 the worst of 44,000 was
-	// 49ms, at the old 50ms default. 100ms is twice the worst seen: a
-	// timeout then means an overloaded or unreachable server, not a busy
-	// one. Add the network round trip of a remote or managed Redis.
+	// The default comes from BenchmarkDecisionUnderLoad (in this
+	// package's tests), run on a 2-core machine shared with other busy
+	// processes (load average 12 to 16): one decision (EVALSHA, two
+	// policies) against a local redis-server 7.0.15 while redis-benchmark
+	// loads that server, 20,000 decisions a case, two runs. With 50
+	// clients and pipelines of 4: p50 27-46µs, p99 2.4-6.9ms, p99.9
+	// 9-29ms, worst 0.11-0.29s. With 200 clients and pipelines of 16: p50
+	// 27µs, p99 22-25ms, p99.9 72-97ms, worst 0.21-0.58s. A decision with
+	// a concurrency policy as well: p99 1.4-12ms, p99.9 10-44ms. 100ms is
+	// above the p99.9 of the heaviest load: about one decision in a
+	// thousand times out there, far from the three in a row
+	// (ratelimit.Config.FailAfter) or the half of the calls
+	// (ratelimit.Config.FailRate) that switch a replica to its fallback,
+	// while a server that stops answering costs each request at most
+	// 100ms until then. The worst cases, tenths of a second, are
+	// scheduling stalls of the loaded machine, which no timeout should
+	// wait for. Add the network round trip of a remote or managed Redis.
 	Timeout time.Duration
+	// Heartbeat is how often a store in use announces itself in Redis,
+	// so that every store with this Prefix can count the replicas
+	// sharing it (see RateLimitStore.Replicas): with
+	// ratelimit.FailLocal and no ratelimit.Config.Replicas, a Limiter
+	// divides its quotas by that count while Redis fails. Announcements
+	// run in the background, at most one per Heartbeat and only while
+	// the store makes decisions, and expire after three Heartbeats: the
+	// count includes the replicas that decided a request within the last
+	// three Heartbeats, so one that has been idle longer, or started
+	// during an outage, is not counted until its next decision on a
+	// reachable Redis. Zero means 5s; negative turns heartbeats off.
+	Heartbeat time.Duration
 }
 
 // defaultRateLimitTimeout is RateLimitConfig.Timeout's default.
@@ -71,6 +94,12 @@ type RateLimitStore struct {
 	timeout time.Duration
 	direct  bool       // the client itself honours context deadlines
 	calls   chan *call // decisions for idle workers, when not direct
+
+	id        string // this store's member in the replicas set
+	heartbeat time.Duration
+	lastBeat  atomic.Int64 // Unix nanoseconds of the last heartbeat's start
+	beating   atomic.Bool
+	replicas  atomic.Int64 // the last count
 }
 
 // workerIdle is how long a worker waits for another decision before it
@@ -82,12 +111,13 @@ const workerIdle = time.Second
 // reuses the call only after receiving from done, and drops it when it
 // stops waiting.
 type call struct {
-	ctx  context.Context
-	keys []string
-	args []any
-	out  []int64
-	err  error
-	done chan struct{} // buffered, so that an abandoned call never blocks its worker
+	ctx    context.Context
+	script *redis.Script
+	keys   []string
+	args   []any
+	out    []int64
+	err    error
+	done   chan struct{} // buffered, so that an abandoned call never blocks its worker
 }
 
 var callPool = sync.Pool{New: func() any { return &call{done: make(chan struct{}, 1)} }}
@@ -105,7 +135,11 @@ func NewRateLimitStore(client redis.UniversalClient, cfg RateLimitConfig) (*Rate
 	if cfg.Timeout < 0 {
 		return nil, errors.New("redisstore: RateLimitConfig.Timeout must not be negative")
 	}
-	s := &RateLimitStore{client: client, prefix: cfg.Prefix, timeout: cfg.Timeout, calls: make(chan *call)}
+	s := &RateLimitStore{client: client, prefix: cfg.Prefix, timeout: cfg.Timeout, calls: make(chan *call),
+		id: newReplicaID(), heartbeat: cfg.Heartbeat}
+	if s.heartbeat == 0 {
+		s.heartbeat = defaultHeartbeat
+	}
 	switch c := client.(type) {
 	case *redis.Client:
 		s.direct = c.Options().ContextTimeoutEnabled
@@ -197,6 +231,9 @@ func (s *RateLimitStore) Take(ctx context.Context, key string, policies []rateli
 	if len(res) < len(policies) {
 		return false, errors.New("redisstore: res is shorter than policies")
 	}
+	if hasConcurrent(policies) {
+		return s.acquire(ctx, key, policies, cost, "", res)
+	}
 	keys := make([]string, len(policies))
 	args := make([]any, 1+2*len(policies))
 	args[0] = cost
@@ -209,9 +246,10 @@ func (s *RateLimitStore) Take(ctx context.Context, key string, policies []rateli
 		args[1+2*i] = (int64(p.Interval()) + 999) / 1000
 		args[2+2*i] = p.MaxBurst()
 	}
+	s.beat()
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
-	out, err := s.run(ctx, keys, args)
+	out, err := s.run(ctx, rateLimitScript, keys, args)
 	if err != nil {
 		return false, fmt.Errorf("redisstore: rate limit script: %w", err)
 	}
@@ -259,12 +297,12 @@ func decisions(out []int64, res []ratelimit.Result) (bool, error) {
 // ends (the call finishes at the client's ReadTimeout at the latest, and
 // the worker then goes back to work). When a decision times out, whether
 // the server applied it is unknown.
-func (s *RateLimitStore) run(ctx context.Context, keys []string, args []any) ([]int64, error) {
+func (s *RateLimitStore) run(ctx context.Context, script *redis.Script, keys []string, args []any) ([]int64, error) {
 	if s.direct {
-		return rateLimitScript.Run(ctx, s.client, keys, args...).Int64Slice()
+		return script.Run(ctx, s.client, keys, args...).Int64Slice()
 	}
 	c := callPool.Get().(*call)
-	c.ctx, c.keys, c.args = ctx, keys, args
+	c.ctx, c.script, c.keys, c.args = ctx, script, keys, args
 	select {
 	case s.calls <- c: // an idle worker took it
 	default:
@@ -287,7 +325,7 @@ func (s *RateLimitStore) work(c *call) {
 	idle := time.NewTimer(workerIdle)
 	defer idle.Stop()
 	for {
-		out, err := rateLimitScript.Run(c.ctx, s.client, c.keys, c.args...).Int64Slice()
+		out, err := c.script.Run(c.ctx, s.client, c.keys, c.args...).Int64Slice()
 		c.out, c.err = out, err
 		c.done <- struct{}{}
 		idle.Reset(workerIdle)

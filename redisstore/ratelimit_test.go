@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -149,6 +150,14 @@ func TestRateLimitTTL(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The heartbeats' set (written in the background, so perhaps not yet)
+	// lives three heartbeats.
+	if i := slices.Index(keys, prefix+"replicas"); i >= 0 {
+		if ttl, err := c.PTTL(ctx, keys[i]).Result(); err != nil || ttl <= 0 || ttl > 3*defaultHeartbeat {
+			t.Errorf("key %s: PTTL %v, %v; want within (0, %v]", keys[i], ttl, err, 3*defaultHeartbeat)
+		}
+		keys = slices.Delete(keys, i, i+1)
+	}
 	if len(keys) != 3 {
 		t.Fatalf("keys %v, want one per policy", keys)
 	}
@@ -227,7 +236,12 @@ func TestRateLimitOneRoundTrip(t *testing.T) {
 	defer c.Close()
 	hook := &rateLimitHook{}
 	c.AddHook(hook)
-	s := newRateLimitStore(t, c, testPrefix(t))
+	// Heartbeats, which are no decision's, are off: TestHeartbeat counts
+	// them.
+	s, err := NewRateLimitStore(c, RateLimitConfig{Prefix: testPrefix(t), Timeout: 2 * time.Second, Heartbeat: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
 	policies := []ratelimit.Policy{{Name: "a", Limit: 1000, Window: time.Second}, {Name: "b", Limit: 100, Window: time.Minute}, {Name: "c", Limit: 5000, Window: time.Hour}}
 	res := make([]ratelimit.Result, 3)
 	ctx := context.Background()

@@ -7,6 +7,11 @@
 //		})
 //	}
 //
+// It covers concurrency limits too (policies of unit
+// ratelimit.UnitConcurrentRequests, Acquire and Release): slots held and
+// given back, all or nothing with rate policies, leases that expire after
+// the policy's Window, and goroutines that never hold more than the limit.
+//
 // The suite works on the store's own clock: it uses long windows where
 // exact values matter and waits real time (well under a second) only to
 // see quota come back.
@@ -35,6 +40,7 @@ func Run(t *testing.T, newStore func(t *testing.T) ratelimit.Store) {
 	t.Run("Refill", func(t *testing.T) { testRefill(t, newStore(t)) })
 	t.Run("Concurrent", func(t *testing.T) { testConcurrent(t, newStore(t)) })
 	t.Run("InvalidArguments", func(t *testing.T) { testInvalid(t, newStore(t)) })
+	runConcurrency(t, newStore)
 }
 
 const hour = time.Hour
