@@ -433,3 +433,44 @@ func FuzzParseID(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkAuthenticate measures the key check alone: an anonymous read
+// (no lookup), a known key (one read of api_keys) and an unknown one.
+func BenchmarkAuthenticate(b *testing.B) {
+	cfg := testConfig(b)
+	cfg.Logger = discardLogger()
+	s, err := NewServer(b.Context(), cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { s.Close() })
+	key, sum := newAPIKey()
+	if err := s.store.AddAPIKey(b.Context(), sum, "bench"); err != nil {
+		b.Fatal(err)
+	}
+	unknown, _ := newAPIKey()
+	h := s.authenticate(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(200) }))
+	for _, tt := range []struct {
+		name, path, auth string
+		want             int
+	}{
+		{"anonymous", "/api/v2/items/1", "", 200},
+		{"key", "/api/v2/orders", "Bearer " + key, 200},
+		{"unknown", "/api/v2/orders", "Bearer " + unknown, 401},
+	} {
+		b.Run(tt.name, func(b *testing.B) {
+			req := httptest.NewRequest("GET", tt.path, nil)
+			if tt.auth != "" {
+				req.Header.Set("Authorization", tt.auth)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				w := &discardWriter{h: http.Header{}}
+				h.ServeHTTP(w, req)
+				if w.code != tt.want {
+					b.Fatalf("status %d, want %d", w.code, tt.want)
+				}
+			}
+		})
+	}
+}
