@@ -474,3 +474,25 @@ func BenchmarkAuthenticate(b *testing.B) {
 		})
 	}
 }
+
+// TestAuthenticateStoreDown: when the key cannot be looked up the request
+// gets a 503 envelope that says nothing of the cause, not a 401 that
+// would make the client drop a good key.
+func TestAuthenticateStoreDown(t *testing.T) {
+	s := newTestShop(t, nil)
+	key := s.key("alice")
+	s.srv.store.db.Close() // the read pool the lookup uses
+	req, _ := http.NewRequest("GET", s.ts.URL+"/api/v2/orders", nil)
+	req.Header.Set("Authorization", "Bearer "+key)
+	res, err := s.client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	r := &response{status: res.StatusCode, header: res.Header, body: b}
+	wantError(t, "lookup fails", r, http.StatusServiceUnavailable, "unavailable")
+	if bytes.Contains(b, []byte("sql")) || bytes.Contains(b, []byte("closed")) {
+		t.Errorf("the 503 tells the cause: %s", b)
+	}
+}
