@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/base64"
+	"fmt"
 	"io"
 	"math/big"
 	"net/http"
@@ -297,7 +298,44 @@ func TestKeysAdd(t *testing.T) {
 		t.Errorf("alice has %d orders (%v), want 1", n, err)
 	}
 	wantError(t, "bob reads alice's order", s.do("GET", "/api/v2/orders/"+idOf(t, r.json(t)), "", "Authorization", "Bearer "+bobKey), 404, "not_found")
+
+	// keys list shows accounts and hash prefixes, never a key.
+	out.Reset()
+	if err := run(context.Background(), []string{"keys", "list", "-db", db}, noenv, &out, &errb, nil); err != nil {
+		t.Fatalf("keys list: %v; %s", err, errb.String())
+	}
+	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+	var accounts []string
+	for _, l := range lines {
+		f := strings.Split(l, "\t")
+		if len(f) != 3 || len(f[2]) != 8 {
+			t.Fatalf("keys list line %q, want account, time, 8 hex digits", l)
+		}
+		accounts = append(accounts, f[0])
+		if strings.Contains(l, keyPrefix) {
+			t.Errorf("keys list shows a key: %q", l)
+		}
+	}
+	if got, want := strings.Join(accounts, ","), "alice,bob,test"; got != want {
+		t.Errorf("keys list accounts %s, want %s:\n%s", got, want, out.String())
+	}
+	if !strings.Contains(out.String(), "alice\t") || !strings.HasSuffix(lines[0], hexOf(sumA[:4])) {
+		t.Errorf("keys list %q, want alice's hash prefix %s", lines[0], hexOf(sumA[:4]))
+	}
+
+	// keys revoke: alice's key stops working at once, bob's does not.
+	out.Reset()
+	if err := run(context.Background(), []string{"keys", "revoke", "-db", db, "alice"}, noenv, &out, &errb, nil); err != nil {
+		t.Fatalf("keys revoke: %v; %s", err, errb.String())
+	}
+	if got := out.String(); got != "revoked 1 keys of alice\n" {
+		t.Errorf("keys revoke printed %q", got)
+	}
+	wantError(t, "a revoked key", s.do("GET", "/api/v2/orders", "", "Authorization", "Bearer "+key), 401, "invalid_api_key")
+	wantStatus(t, "another account's key", s.do("GET", "/api/v2/orders", "", "Authorization", "Bearer "+bobKey), 200)
 }
+
+func hexOf(b []byte) string { return fmt.Sprintf("%x", b) }
 
 // TestKeysAddRefuses: a bad account or command line prints nothing on
 // stdout and adds no key.
@@ -305,7 +343,11 @@ func TestKeysAddRefuses(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "keys.db")
 	for _, args := range [][]string{
 		{"keys"},
-		{"keys", "list"},
+		{"keys", "remove", "-db", db, "alice"},
+		{"keys", "list", "-db", db, "alice"},
+		{"keys", "revoke", "-db", db},
+		{"keys", "revoke", "-db", db, "Alice"},
+		{"keys", "list", "-db", ":memory:"},
 		{"keys", "add", "-db", db},
 		{"keys", "add", "-db", db, "alice", "bob"},
 		{"keys", "add", "-db", db, ""},

@@ -16,7 +16,9 @@
 //
 //	go run ./examples/shop keys add -db shop.db ACCOUNT
 //
-// which prints the new key as the only line on stdout. Every flag has an environment
+// which prints the new key as the only line on stdout; "keys list" shows
+// the accounts' keys (by a prefix of their hash) and "keys revoke ACCOUNT"
+// withdraws every key of an account. Every flag has an environment
 // variable (go run ./examples/shop -h lists them):
 //
 //	-addr             SHOP_ADDR             listen address (127.0.0.1:8080)

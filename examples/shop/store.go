@@ -400,6 +400,45 @@ func (s *Store) APIKeyAccount(ctx context.Context, sum [sha256.Size]byte) (strin
 	return account, err
 }
 
+// APIKeyInfo describes a stored key: never the key itself.
+type APIKeyInfo struct {
+	Account string
+	Created time.Time
+	Hash    [sha256.Size]byte
+}
+
+// ListAPIKeys returns every stored key, by account and age.
+func (s *Store) ListAPIKeys(ctx context.Context) ([]APIKeyInfo, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT account, created, hash FROM api_keys ORDER BY account, created`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var keys []APIKeyInfo
+	for rows.Next() {
+		var k APIKeyInfo
+		var created int64
+		var hash []byte
+		if err := rows.Scan(&k.Account, &created, &hash); err != nil {
+			return nil, err
+		}
+		k.Created = time.Unix(0, created).UTC()
+		copy(k.Hash[:], hash)
+		keys = append(keys, k)
+	}
+	return keys, rows.Err()
+}
+
+// RevokeAPIKeys deletes every key of account and returns how many there
+// were. Requests with them get 401 invalid_api_key from then on.
+func (s *Store) RevokeAPIKeys(ctx context.Context, account string) (int64, error) {
+	res, err := s.wdb.ExecContext(ctx, `DELETE FROM api_keys WHERE account = ?`, account)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
 // isConstraint reports whether err is the SQLite constraint violation
 // code (an extended result code), or carries text in its message for a
 // driver that reports only the primary code.
