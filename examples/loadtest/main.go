@@ -105,12 +105,18 @@ func run() error {
 	}
 	db := filepath.Join(dir, "load.db")
 
-	// Seed with the full service.
+	// Seed with the full service, with an API key of its own (the
+	// scenarios read items, which needs none).
+	out, err := exec.Command(bin, "keys", "add", "-db", db, "loadtest").Output()
+	if err != nil {
+		return fmt.Errorf("making an API key: %w", err)
+	}
+	key := strings.TrimSpace(string(out))
 	stop, base, _, err := start(bin, db, dir, false, false)
 	if err != nil {
 		return err
 	}
-	tag, err := seed(base, *items)
+	tag, err := seed(base, key, *items)
 	stop()
 	if err != nil {
 		return err
@@ -284,8 +290,9 @@ func processCPU(pid int) (time.Duration, error) {
 	return time.Duration(utime+stime) * time.Second / ticks, nil
 }
 
-// seed creates n items and returns the ETag of item 1.
-func seed(base string, n int) (string, error) {
+// seed creates n items with the API key key and returns the ETag of
+// item 1.
+func seed(base, key string, n int) (string, error) {
 	client := &http.Client{Timeout: 10 * time.Second}
 	currencies := []string{"KRW", "USD", "JPY"}
 	for i := range n {
@@ -293,7 +300,13 @@ func seed(base string, n int) (string, error) {
 			"name":  fmt.Sprintf("item %04d", i),
 			"price": map[string]any{"amount": (i * 37) % 10000, "currency": currencies[i%3]},
 		})
-		res, err := client.Post(base+"/api/v2/items", "application/json", bytes.NewReader(body))
+		req, err := http.NewRequest("POST", base+"/api/v2/items", bytes.NewReader(body))
+		if err != nil {
+			return "", err
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+key)
+		res, err := client.Do(req)
 		if err != nil {
 			return "", err
 		}

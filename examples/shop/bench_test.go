@@ -92,6 +92,10 @@ func BenchmarkStack(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { s.Close() })
+	key, sum := newAPIKey()
+	if err := s.store.AddAPIKey(b.Context(), sum, "bench"); err != nil {
+		b.Fatal(err)
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /api/v2/ping", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"pong": "yes"})
@@ -103,6 +107,7 @@ func BenchmarkStack(b *testing.B) {
 		b.Run(tt.name, func(b *testing.B) {
 			req := httptest.NewRequest("GET", "/api/v2/ping", nil)
 			req.RemoteAddr = "192.0.2.1:1234"
+			req.Header.Set("Authorization", "Bearer "+key)
 			b.ReportAllocs()
 			for b.Loop() {
 				w := &discardWriter{h: http.Header{}}

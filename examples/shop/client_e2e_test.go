@@ -30,9 +30,9 @@ import (
 //	go test -race -run TestClientExactlyOnce ./examples/shop -long -timeout 30m
 var long = flag.Bool("long", false, "place 3,000 orders instead of 300 in TestClientExactlyOnce")
 
-// e2eCaller is who the end-to-end test calls as: the one place to change
-// when the shop checks API keys.
-func e2eCaller() http.Header { return http.Header{"Authorization": {"Bearer e2e-test-caller"}} }
+// e2eCaller is who the end-to-end test calls as: a real API key of
+// account e2e, made in s's database (which the replicas share).
+func e2eCaller(s *testShop) http.Header { return http.Header{"Authorization": {s.bearer("e2e")}} }
 
 // startRedis starts a redis-server of the test's own on a free loopback
 // port and stops it, by pid, when the test ends.
@@ -327,7 +327,7 @@ func TestClientExactlyOnce(t *testing.T) {
 				MinBackoff:      5 * time.Millisecond,
 				MaxBackoff:      100 * time.Millisecond,
 				AttemptTimeout:  10 * time.Second,
-				Header:          e2eCaller(),
+				Header:          e2eCaller(a),
 				Logger:          slog.New(slog.NewTextHandler(io.Discard, nil)),
 				OnRetry: func(r client.Retry) {
 					if r.Reason == client.ReasonPacing {
@@ -441,7 +441,7 @@ func TestClientExactlyOnce(t *testing.T) {
 				shop := []*testShop{a, b}[i%2]
 				req := mustOrderRequest(context.Background(), clients[0], itemID)
 				req.URL.Host = shop.ts.Listener.Addr().String()
-				for k, v := range e2eCaller() {
+				for k, v := range e2eCaller(a) {
 					req.Header[k] = v
 				}
 				req.Header.Set("Idempotency-Key", r.key)

@@ -73,7 +73,8 @@ func parseOptions(args []string, getenv func(string) string, stderr io.Writer) (
 	}
 	bare := fs.Bool(bareFlag.name, bareDef, bareFlag.usage+" (env "+bareFlag.env+")")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: shop [flags]\n\nThe example service of restwell. Flags:\n\n")
+		fmt.Fprintf(fs.Output(), "Usage: shop [flags]\n       shop keys add|list|revoke [-db FILE] [ACCOUNT]\n\n"+
+			"The example service of restwell; \"keys add\" prints a new API key for ACCOUNT (shop keys -h). Flags:\n\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {

@@ -7,7 +7,18 @@
 //	go run ./examples/shop
 //
 // It prints its address and curl lines to try; the API is described at
-// /openapi.json and rendered at /docs. Every flag has an environment
+// /openapi.json and rendered at /docs.
+//
+// Writes, and everything about orders, need an API key, sent as
+// Authorization: Bearer KEY; items can be read without one. On its first
+// start on a database with no key the shop makes one for account "demo"
+// and prints it, that once. Make others, for any account, with
+//
+//	go run ./examples/shop keys add -db shop.db ACCOUNT
+//
+// which prints the new key as the only line on stdout; "keys list" shows
+// the accounts' keys (by a prefix of their hash) and "keys revoke ACCOUNT"
+// withdraws every key of an account. Every flag has an environment
 // variable (go run ./examples/shop -h lists them):
 //
 //	-addr             SHOP_ADDR             listen address (127.0.0.1:8080)
@@ -68,7 +79,13 @@ func main() {
 // run runs the service until ctx is done, then drains the requests in
 // flight and returns. ready, when not nil, is called with the listening
 // address once requests are served.
+//
+// With "keys" as the first argument it runs that subcommand (runKeys)
+// instead.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, ready func(addr string)) error {
+	if len(args) > 0 && args[0] == "keys" {
+		return runKeys(ctx, args[1:], getenv, stdout, stderr)
+	}
 	o, err := parseOptions(args, getenv, stderr)
 	if err != nil {
 		return err
@@ -139,7 +156,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		ln.Close()
 		return fmt.Errorf("create the demo item: %w", err)
 	}
-	printBanner(stdout, "http://"+ln.Addr().String(), o, demo)
+	// A database with no key at all gets one for account demo, shown in
+	// the banner only now: the database keeps its hash.
+	var demoKey string
+	key, sum := newAPIKey()
+	if made, err := srv.store.AddFirstAPIKey(ctx, sum, "demo"); err != nil {
+		ln.Close()
+		return fmt.Errorf("create the demo API key: %w", err)
+	} else if made {
+		demoKey = key
+		logger.Info("made an API key for account demo, printed on stdout only this once")
+	}
+	printBanner(stdout, "http://"+ln.Addr().String(), o, demo, demoKey)
 	logger.Info("listening", "addr", ln.Addr().String(), "db", o.db, "redis", o.redis != "",
 		"rate", o.rate.Limit, "rate_window", o.rate.Window, "order_rate", o.orderRate.Limit, "order_rate_window", o.orderRate.Window)
 
@@ -170,31 +198,49 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 // what to try. The lines that read, change and order an item use demo,
 // an item made for them at this start, with its current ETag, and an
 // Idempotency-Key of its own, so they answer as shown on every start.
-func printBanner(w io.Writer, base string, o options, demo Item) {
+// The lines that write send key, the demo account's API key made at this
+// start; when there is none (the database had keys already) they send
+// $KEY, and the banner says how to make one.
+func printBanner(w io.Writer, base string, o options, demo Item, key string) {
 	fmt.Fprintf(w, "shop listening on %s  (API docs: %s/docs)\n", base, base)
 	fmt.Fprintf(w, "database %s; rate limits and idempotency records %s\n\n", o.db,
 		map[bool]string{true: "in Redis at " + o.redis, false: "in memory"}[o.redis != ""])
-	fmt.Fprintf(w, "Try:\n")
-	for _, l := range bannerLines(base, demo) {
+	auth := `"Authorization: Bearer $KEY"`
+	switch {
+	case key != "" && o.db == ":memory:":
+		fmt.Fprintf(w, "API key of account demo (it lasts as long as this process): %s\n\n", key)
+		auth = "'Authorization: Bearer " + key + "'"
+	case key != "":
+		fmt.Fprintf(w, "API key of account demo: %s\n", key)
+		fmt.Fprintf(w, "It is printed only on this first start (the database keeps its SHA-256 alone). Make more with\n")
+		fmt.Fprintf(w, "  go run ./examples/shop keys add -db %s ACCOUNT\n\n", shellWord(o.db))
+		auth = "'Authorization: Bearer " + key + "'"
+	default:
+		fmt.Fprintf(w, "Writes and orders need an API key. The demo key was printed on the first start only; make one with\n")
+		fmt.Fprintf(w, "  KEY=$(go run ./examples/shop keys add -db %s demo)\n\n", shellWord(o.db))
+	}
+	fmt.Fprintf(w, "Try (item reads need no key):\n")
+	for _, l := range bannerLines(base, demo, auth) {
 		fmt.Fprintf(w, "  %s\n", l)
 	}
 	fmt.Fprintln(w)
 }
 
-// bannerLines returns the curl lines printBanner shows.
-func bannerLines(base string, demo Item) []string {
+// bannerLines returns the curl lines printBanner shows; auth is the
+// shell word of the Authorization field the writes send.
+func bannerLines(base string, demo Item, auth string) []string {
 	id := strconv.FormatInt(demo.ID, 10)
 	tag := itemTag(demo)
 	item := base + "/api/v2/items/" + id
 	return []string{
 		"curl -i " + base + "/healthz",
-		`curl -i -X POST ` + base + `/api/v2/items -H 'Content-Type: application/json' -d '{"name":"mug","price":{"amount":1200,"currency":"USD"}}'`,
+		`curl -i -X POST ` + base + `/api/v2/items -H ` + auth + ` -H 'Content-Type: application/json' -d '{"name":"mug","price":{"amount":1200,"currency":"USD"}}'`,
 		"curl -i '" + base + "/api/v2/items?limit=10&sort=-price'",
 		"curl -i " + item,
 		"curl -i " + item + ` -H 'If-None-Match: ` + tag + `'`,
-		`curl -i -X PATCH ` + item + ` -H 'Content-Type: application/merge-patch+json' -H 'If-Match: ` + tag + `' -d '{"price":{"amount":1500}}'`,
-		`curl -i -X POST ` + base + `/api/v2/orders -H 'Content-Type: application/json' -H 'Idempotency-Key: demo-order-` + id + `' -d '{"item_id":` + id + `,"quantity":2}'`,
-		"curl -i " + base + "/api/v2/orders",
+		`curl -i -X PATCH ` + item + ` -H ` + auth + ` -H 'Content-Type: application/merge-patch+json' -H 'If-Match: ` + tag + `' -d '{"price":{"amount":1500}}'`,
+		`curl -i -X POST ` + base + `/api/v2/orders -H ` + auth + ` -H 'Content-Type: application/json' -H 'Idempotency-Key: demo-order-` + id + `' -d '{"item_id":` + id + `,"quantity":2}'`,
+		"curl -i " + base + "/api/v2/orders -H " + auth,
 		"curl -i " + base + "/api/v1/items/" + id,
 	}
 }

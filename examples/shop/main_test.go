@@ -125,8 +125,10 @@ func TestRunDrainsOnShutdown(t *testing.T) {
 	}
 
 	pr, pw := io.Pipe()
+	key := bannerKey(t, out)
 	req, _ := http.NewRequest("POST", base+"/api/v2/items", pr)
 	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+key)
 	resc := make(chan *http.Response, 1)
 	errc := make(chan error, 1)
 	go func() {

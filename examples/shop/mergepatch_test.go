@@ -124,8 +124,13 @@ func FuzzItemWrites(f *testing.F) {
 	f.Add(`[]`, "application/json", true)
 	f.Add(`{"price":{"amount":1e2}}`, "application/merge-patch+json", true)
 	s := newFuzzShop(f)
+	key, sum := newAPIKey()
+	if err := s.store.AddAPIKey(f.Context(), sum, "fuzz"); err != nil {
+		f.Fatal(err)
+	}
 	create := httptest.NewRequest("POST", "/api/v2/items", strings.NewReader(`{"name":"seed","price":{"amount":1,"currency":"USD"}}`))
 	create.Header.Set("Content-Type", "application/json")
+	create.Header.Set("Authorization", "Bearer "+key)
 	w := httptest.NewRecorder()
 	s.Handler().ServeHTTP(w, create)
 	if w.Code != http.StatusCreated {
@@ -139,6 +144,7 @@ func FuzzItemWrites(f *testing.F) {
 		req := httptest.NewRequest(method, path, strings.NewReader(body))
 		req.Header.Set("Content-Type", ctype)
 		req.Header.Set("If-Match", "*")
+		req.Header.Set("Authorization", "Bearer "+key)
 		w := httptest.NewRecorder()
 		s.Handler().ServeHTTP(w, req)
 		if w.Code >= 500 {

@@ -135,3 +135,66 @@ func stripDocs(v any) any {
 	}
 	return v
 }
+
+// TestOpenAPISecurity checks that openapi.json says of every operation
+// what the shop does: operations under /api/ that need a key declare
+// apiKey alone and answer 401 unauthenticated without one; the anonymous
+// item reads declare the key optional ({} or apiKey) and answer without
+// one; the rest declare no security. Every operation under /api/
+// documents the 401.
+func TestOpenAPISecurity(t *testing.T) {
+	var doc struct {
+		Paths      map[string]map[string]json.RawMessage `json:"paths"`
+		Components struct {
+			SecuritySchemes map[string]map[string]any `json:"securitySchemes"`
+		} `json:"components"`
+	}
+	if err := json.Unmarshal(openapiJSON, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if got := doc.Components.SecuritySchemes["apiKey"]; got["type"] != "http" || got["scheme"] != "bearer" || len(doc.Components.SecuritySchemes) != 1 {
+		t.Errorf("securitySchemes %v, want apiKey alone, http bearer", doc.Components.SecuritySchemes)
+	}
+	s := newTestShop(t, nil)
+	item, _ := s.createItem("mug", 1, "USD")
+	for _, op := range documentedOperations(t) {
+		method, path, _ := strings.Cut(op, " ")
+		var o struct {
+			Security  *[]map[string][]string `json:"security"`
+			Responses map[string]struct {
+				Ref string `json:"$ref"`
+			} `json:"responses"`
+		}
+		if err := json.Unmarshal(doc.Paths[path][strings.ToLower(method)], &o); err != nil {
+			t.Fatal(err)
+		}
+		if o.Security == nil {
+			t.Errorf("%s: no security", op)
+			continue
+		}
+		got, _ := json.Marshal(*o.Security)
+		url := strings.ReplaceAll(path, "{id}", idOf(t, item))
+		req := httptest.NewRequest(method, url, nil)
+		var want string
+		switch {
+		case !strings.HasPrefix(path, "/api/"):
+			want = `[]`
+		case anonymousRead(req):
+			want = `[{},{"apiKey":[]}]`
+		default:
+			want = `[{"apiKey":[]}]`
+		}
+		if string(got) != want {
+			t.Errorf("%s: security %s, want %s", op, got, want)
+		}
+		if strings.HasPrefix(path, "/api/") && o.Responses["401"].Ref != "#/components/responses/Unauthenticated" {
+			t.Errorf("%s: 401 %+v, want the Unauthenticated response", op, o.Responses["401"])
+		}
+		r := s.do(method, url, "", "Authorization", "")
+		if needs := want == `[{"apiKey":[]}]`; needs != (r.status == 401) {
+			t.Errorf("%s with no key: %d, but it needs a key: %v", op, r.status, needs)
+		} else if needs {
+			wantError(t, op, r, 401, "unauthenticated")
+		}
+	}
+}

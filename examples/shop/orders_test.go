@@ -113,42 +113,47 @@ func TestOrderInProgress(t *testing.T) {
 	}
 }
 
-// TestOrdersAreTheCallers: keys and orders belong to the caller, named by
-// its Authorization header or else its address.
+// TestOrdersAreTheCallers: Idempotency-Keys, orders and their lists
+// belong to the account whose API key made them; another account can
+// neither read nor replay them, and no key gets no orders at all.
 func TestOrdersAreTheCallers(t *testing.T) {
 	s := newTestShop(t, nil)
 	item, _ := s.createItem("mug", 1200, "USD")
 	body := `{"item_id":` + idOf(t, item) + `,"quantity":1}`
 
-	alice := s.do("POST", "/api/v2/orders", body, "Idempotency-Key", "same-key", "Authorization", "Bearer alice")
+	alice := s.do("POST", "/api/v2/orders", body, "Idempotency-Key", "same-key", "Authorization", s.bearer("alice"))
 	wantStatus(t, "alice", alice, 201)
-	bob := s.do("POST", "/api/v2/orders", body, "Idempotency-Key", "same-key", "Authorization", "Bearer bob")
+	again := s.do("POST", "/api/v2/orders", body, "Idempotency-Key", "same-key", "Authorization", s.bearer("alice"))
+	wantStatus(t, "alice again", again, 201)
+	if again.header.Get("Idempotent-Replayed") != "true" || !bytes.Equal(alice.body, again.body) {
+		t.Fatalf("alice's retry: Idempotent-Replayed %q, body %s; want her first answer replayed", again.header.Get("Idempotent-Replayed"), again.body)
+	}
+	bob := s.do("POST", "/api/v2/orders", body, "Idempotency-Key", "same-key", "Authorization", s.bearer("bob"))
 	wantStatus(t, "bob", bob, 201)
 	if bob.header.Get("Idempotent-Replayed") != "" || bytes.Equal(alice.body, bob.body) {
 		t.Fatalf("bob was served alice's order: %s", bob.body)
 	}
-	anon := s.do("POST", "/api/v2/orders", body, "Idempotency-Key", "same-key")
-	wantStatus(t, "anonymous", anon, 201)
-	if n := s.count("orders"); n != 3 {
-		t.Fatalf("%d orders, want 3", n)
+	wantError(t, "no key", s.do("POST", "/api/v2/orders", body, "Idempotency-Key", "same-key", "Authorization", ""), 401, "unauthenticated")
+	if n := s.count("orders"); n != 2 {
+		t.Fatalf("%d orders, want 2", n)
 	}
 
 	aliceID := idOf(t, alice.json(t))
-	wantStatus(t, "alice reads hers", s.do("GET", "/api/v2/orders/"+aliceID, "", "Authorization", "Bearer alice"), 200)
-	wantError(t, "bob reads alice's", s.do("GET", "/api/v2/orders/"+aliceID, "", "Authorization", "Bearer bob"), 404, "not_found")
-	wantError(t, "anonymous reads alice's", s.do("GET", "/api/v2/orders/"+aliceID, ""), 404, "not_found")
+	wantStatus(t, "alice reads hers", s.do("GET", "/api/v2/orders/"+aliceID, "", "Authorization", s.bearer("alice")), 200)
+	wantError(t, "bob reads alice's", s.do("GET", "/api/v2/orders/"+aliceID, "", "Authorization", s.bearer("bob")), 404, "not_found")
+	wantError(t, "no key reads alice's", s.do("GET", "/api/v2/orders/"+aliceID, "", "Authorization", ""), 401, "unauthenticated")
+	wantError(t, "a made-up key reads alice's", s.do("GET", "/api/v2/orders/"+aliceID, "", "Authorization", "Bearer alice"), 401, "invalid_api_key")
 
 	for _, tt := range []struct {
-		auth string
-		want []string
+		account string
+		want    []string
 	}{
-		{"Bearer alice", []string{aliceID}},
-		{"Bearer bob", []string{idOf(t, bob.json(t))}},
-		{"", []string{idOf(t, anon.json(t))}},
-		{"Bearer carol", nil},
+		{"alice", []string{aliceID}},
+		{"bob", []string{idOf(t, bob.json(t))}},
+		{"carol", nil},
 	} {
-		r := s.do("GET", "/api/v2/orders", "", "Authorization", tt.auth)
-		wantStatus(t, "list "+tt.auth, r, 200)
+		r := s.do("GET", "/api/v2/orders", "", "Authorization", s.bearer(tt.account))
+		wantStatus(t, "list "+tt.account, r, 200)
 		var pg struct {
 			Items []map[string]any `json:"items"`
 		}
@@ -158,9 +163,10 @@ func TestOrdersAreTheCallers(t *testing.T) {
 			got = append(got, idOf(t, o))
 		}
 		if strings.Join(got, ",") != strings.Join(tt.want, ",") {
-			t.Errorf("%q lists %v, want %v", tt.auth, got, tt.want)
+			t.Errorf("%s lists %v, want %v", tt.account, got, tt.want)
 		}
 	}
+	wantError(t, "list with no key", s.do("GET", "/api/v2/orders", "", "Authorization", ""), 401, "unauthenticated")
 }
 
 func TestListOrders(t *testing.T) {
@@ -206,8 +212,9 @@ func TestListOrders(t *testing.T) {
 		} `json:"meta"`
 	}
 	json.Unmarshal(r.body, &pg)
-	wantError(t, "another caller's cursor", s.do("GET", "/api/v2/orders?limit=2&cursor="+pg.Meta.NextCursor, "", "Authorization", "Bearer mallory"),
+	wantError(t, "another caller's cursor", s.do("GET", "/api/v2/orders?limit=2&cursor="+pg.Meta.NextCursor, "", "Authorization", s.bearer("mallory")),
 		400, "invalid_cursor")
+	wantStatus(t, "the caller's own cursor", s.do("GET", "/api/v2/orders?limit=2&cursor="+pg.Meta.NextCursor, ""), 200)
 	wantError(t, "bad limit", s.do("GET", "/api/v2/orders?limit=1000", ""), 400, "invalid_parameter")
 }
 
@@ -220,20 +227,15 @@ func TestOrderCrashWindow(t *testing.T) {
 	item, _ := s.createItem("mug", 1200, "USD")
 	itemID := idOf(t, item)
 	// The committed order of the lost request: caller as the shop names
-	// this client (Authorization hashed), no idempotency record.
-	req, _ := http.NewRequest("POST", "/", nil)
-	req.Header.Set("Authorization", "Bearer alice")
-	caller, err := s.srv.caller(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	// this client (its account), no idempotency record.
+	const caller = "acct:alice"
 	var id int64
 	if err := s.srv.store.wdb.QueryRow(`INSERT INTO orders (caller, idempotency_key, item_id, quantity, created_at) VALUES (?, 'lost-1', ?, 2, ?) RETURNING id`,
 		caller, itemID, now().UnixNano()).Scan(&id); err != nil {
 		t.Fatal(err)
 	}
 
-	r := s.do("POST", "/api/v2/orders", `{"item_id":`+itemID+`,"quantity":2}`, "Idempotency-Key", "lost-1", "Authorization", "Bearer alice")
+	r := s.do("POST", "/api/v2/orders", `{"item_id":`+itemID+`,"quantity":2}`, "Idempotency-Key", "lost-1", "Authorization", s.bearer("alice"))
 	wantStatus(t, "retry of the lost request", r, 201)
 	if got := idOf(t, r.json(t)); got != jsonNumber(float64(id)) {
 		t.Errorf("order %s, want the existing %d", got, id)
@@ -242,7 +244,7 @@ func TestOrderCrashWindow(t *testing.T) {
 		t.Fatalf("%d orders, want 1", n)
 	}
 	// From now on the record exists: replays.
-	again := s.do("POST", "/api/v2/orders", `{"item_id":`+itemID+`,"quantity":2}`, "Idempotency-Key", "lost-1", "Authorization", "Bearer alice")
+	again := s.do("POST", "/api/v2/orders", `{"item_id":`+itemID+`,"quantity":2}`, "Idempotency-Key", "lost-1", "Authorization", s.bearer("alice"))
 	if again.status != 201 || again.header.Get("Idempotent-Replayed") != "true" || !bytes.Equal(again.body, r.body) {
 		t.Errorf("second retry: %d %q %s", again.status, again.header.Get("Idempotent-Replayed"), again.body)
 	}
@@ -252,7 +254,7 @@ func TestOrderCrashWindow(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantError(t, "other order under a lost key",
-		s.do("POST", "/api/v2/orders", `{"item_id":`+itemID+`,"quantity":5}`, "Idempotency-Key", "lost-2", "Authorization", "Bearer alice"),
+		s.do("POST", "/api/v2/orders", `{"item_id":`+itemID+`,"quantity":5}`, "Idempotency-Key", "lost-2", "Authorization", s.bearer("alice")),
 		422, "idempotency_key_reused")
 	if n := s.count("orders"); n != 2 {
 		t.Fatalf("%d orders, want 2", n)
@@ -279,6 +281,7 @@ func TestOrderClientGoesAway(t *testing.T) {
 	req, _ := http.NewRequestWithContext(ctx, "POST", s.ts.URL+"/api/v2/orders", strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Idempotency-Key", "hangup-1")
+	req.Header.Set("Authorization", s.bearer(defaultAccount))
 	if _, err := s.client.Do(req); !errors.Is(err, context.Canceled) {
 		t.Fatalf("client: %v, want context.Canceled", err)
 	}

@@ -44,8 +44,8 @@ type Config struct {
 	// to, named "orders".
 	OrderRate ratelimit.Policy
 	// TrustedProxies are the proxies whose X-Forwarded-For is believed
-	// when identifying a client (rate limits, order ownership without an
-	// Authorization header). Empty means none: the client is the peer.
+	// when identifying a client that sends no API key (the rate limit of
+	// anonymous reads). Empty means none: the client is the peer.
 	TrustedProxies []string
 	// CursorKeys sign pagination cursors; the first signs, all verify.
 	// Each at least 32 bytes, the same on every replica.
@@ -188,7 +188,7 @@ func NewServer(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	if s.limiter, err = ratelimit.New(ratelimit.Config{
 		Policies:     []ratelimit.Policy{cfg.Rate},
-		Key:          s.clientIP.Key,
+		Key:          s.clientKey,
 		Store:        limitStore,
 		StoreFailure: failure,
 		Logger:       s.log,
@@ -197,7 +197,7 @@ func NewServer(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	if s.orderLimiter, err = ratelimit.New(ratelimit.Config{
 		Policies:     []ratelimit.Policy{cfg.OrderRate},
-		Key:          s.clientIP.Key,
+		Key:          s.clientKey,
 		Store:        orderLimitStore,
 		StoreFailure: failure,
 		Logger:       s.log,
@@ -220,7 +220,7 @@ func NewServer(ctx context.Context, cfg Config) (*Server, error) {
 		Sources:      []versioning.Source{versioning.SourcePath},
 		PathTemplate: "/api/v{version}",
 		PathMode:     versioning.RewritePath,
-		ClientKey:    func(r *http.Request) string { c, _ := s.caller(r); return c },
+		ClientKey:    func(r *http.Request) string { c, _ := s.clientKey(r); return c },
 		Logger:       s.log,
 	}); err != nil {
 		return nil, err
@@ -272,10 +272,14 @@ func (s *Server) Handler() http.Handler { return s.handler }
 //   - the errors Renderer: every error below is written in one format;
 //   - the access log: one record per request, with the final status;
 //   - Recover: a panic becomes a logged 500 the access log sees;
-//   - CORS: browsers can read every answer below, 429s included;
-//     preflights are answered here, before the limiter;
+//   - CORS: browsers can read every answer below, 401s and 429s
+//     included; preflights are answered here, before the key check;
+//   - authenticate: the API key of a request under /api/ names its
+//     account, or the request gets 401 (GET and HEAD of items need no
+//     key);
 //   - ratelimit: every response below, 404s and 405s included, carries
-//     RateLimit-Policy and RateLimit;
+//     RateLimit-Policy and RateLimit; a client is its account, or its
+//     address when it sent no key;
 //   - versioning: /api/v1/... is rewritten to /api/v2/..., /api/v9/...
 //     refused; inside it, convert converts the bodies of v1;
 //   - errors.WrapMux: the router's 404 and 405 become error bodies.
@@ -290,12 +294,13 @@ func (s *Server) stack(mux *http.ServeMux) http.Handler {
 	h = s.converter.Handler(h)
 	h = s.versions.Handler(h)
 	h = s.limiter.Handler(h)
+	h = s.authenticate(h)
 	if len(s.cfg.CORSOrigins) > 0 {
 		h = cors.New(cors.Options{
 			AllowedOrigins: s.cfg.CORSOrigins,
 			AllowedMethods: []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete},
 			AllowedHeaders: []string{"Accept", "Authorization", "Content-Type", "Idempotency-Key", "If-Match", "If-None-Match", "X-Request-ID"},
-			ExposedHeaders: []string{"ETag", "RateLimit", "RateLimit-Policy", "Retry-After", "Deprecation", "Sunset", "Link",
+			ExposedHeaders: []string{"ETag", "WWW-Authenticate", "RateLimit", "RateLimit-Policy", "Retry-After", "Deprecation", "Sunset", "Link",
 				"X-Request-ID", "Location", "Idempotent-Replayed", "Api-Version"},
 			MaxAge: 600,
 		}).Handler(h)

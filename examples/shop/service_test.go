@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strconv"
@@ -84,8 +85,9 @@ func TestRateLimit(t *testing.T) {
 	s := newTestShop(t, func(c *Config) {
 		c.Rate = ratelimit.Policy{Name: "default", Limit: 3, Window: time.Hour} // no refill during the test
 	})
+	// Requests with no API key are counted by client address.
 	for i, path := range []string{"/api/v2/items", "/nope", "/api/v9/items"} {
-		r := s.do("GET", path, "")
+		r := s.do("GET", path, "", "Authorization", "")
 		if r.status == http.StatusTooManyRequests {
 			t.Fatalf("request %d refused", i)
 		}
@@ -96,7 +98,7 @@ func TestRateLimit(t *testing.T) {
 			t.Errorf("RateLimit %q, want %s...", got, want)
 		}
 	}
-	r := s.do("GET", "/api/v2/items", "")
+	r := s.do("GET", "/api/v2/items", "", "Authorization", "")
 	wantError(t, "over the limit", r, http.StatusTooManyRequests, "rate_limited")
 	ra, err := strconv.Atoi(r.header.Get("Retry-After"))
 	if err != nil || ra < 1 || ra > 1200 { // one unit comes back every 1200s
@@ -104,7 +106,43 @@ func TestRateLimit(t *testing.T) {
 	}
 	// X-Forwarded-For from a client that is not a trusted proxy changes
 	// nothing.
-	wantError(t, "forged X-Forwarded-For", s.do("GET", "/api/v2/items", "", "X-Forwarded-For", "192.0.2.7"), 429, "rate_limited")
+	wantError(t, "forged X-Forwarded-For", s.do("GET", "/api/v2/items", "", "X-Forwarded-For", "192.0.2.7", "Authorization", ""), 429, "rate_limited")
+	// An account has a quota of its own, wherever it calls from.
+	wantStatus(t, "an account from the same address", s.do("GET", "/api/v2/items", ""), 200)
+}
+
+// TestRateLimitByAccount: with a key, the client the limits count is the
+// account: two keys of one account share a quota, another account and
+// the anonymous reads from the same address have their own.
+func TestRateLimitByAccount(t *testing.T) {
+	s := newTestShop(t, func(c *Config) {
+		c.Rate = ratelimit.Policy{Name: "default", Limit: 3, Window: time.Hour}
+	})
+	second, sum := newAPIKey()
+	if err := s.srv.store.AddAPIKey(context.Background(), sum, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	for i, tt := range []struct {
+		what, auth string
+		want       int
+	}{
+		{"alice", s.bearer("alice"), 200},
+		{"alice, second key", "Bearer " + second, 200},
+		{"alice", s.bearer("alice"), 200},
+		{"alice, over", s.bearer("alice"), 429},
+		{"alice's second key, over", "Bearer " + second, 429},
+		{"bob", s.bearer("bob"), 200},
+		{"no key", "", 200},
+		{"bob", s.bearer("bob"), 200},
+		{"bob", s.bearer("bob"), 200},
+		{"bob, over", s.bearer("bob"), 429},
+		{"no key", "", 200},
+	} {
+		r := s.do("GET", "/api/v2/items", "", "Authorization", tt.auth)
+		if r.status != tt.want {
+			t.Errorf("request %d (%s): status %d, want %d", i, tt.what, r.status, tt.want)
+		}
+	}
 }
 
 func TestOrdersRateLimit(t *testing.T) {
@@ -159,24 +197,16 @@ func TestTrustedProxies(t *testing.T) {
 		c.TrustedProxies = []string{"127.0.0.1/32", "::1"}
 		c.Rate = ratelimit.Policy{Name: "default", Limit: 4, Window: time.Hour}
 	})
-	// The proxy itself creates the item; clients come through it.
-	item, _ := s.createItem("mug", 1, "USD")
-	body := `{"item_id":` + idOf(t, item) + `,"quantity":1}`
-	a := s.do("POST", "/api/v2/orders", body, "Idempotency-Key", "k", "X-Forwarded-For", "192.0.2.1")
-	wantStatus(t, "client 1 order", a, 201)
-	wantStatus(t, "client 1 reads it", s.do("GET", "/api/v2/orders/"+idOf(t, a.json(t)), "", "X-Forwarded-For", "192.0.2.1"), 200)
-	wantError(t, "client 2 reads it", s.do("GET", "/api/v2/orders/"+idOf(t, a.json(t)), "", "X-Forwarded-For", "192.0.2.2"), 404, "not_found")
-	b := s.do("POST", "/api/v2/orders", body, "Idempotency-Key", "k", "X-Forwarded-For", "192.0.2.2")
-	wantStatus(t, "client 2, same key", b, 201)
-	if b.header.Get("Idempotent-Replayed") != "" {
-		t.Error("client 2 was served client 1's order")
-	}
-	// Client 1 has used 2 of 4, then 2 more; the fifth is refused while
+	// Anonymous reads come through the proxy: each client is its
+	// forwarded address. Client 1 has 4; the fifth is refused while
 	// client 2 still has quota.
-	s.do("GET", "/api/v2/items", "", "X-Forwarded-For", "192.0.2.1")
-	s.do("GET", "/api/v2/items", "", "X-Forwarded-For", "192.0.2.1")
-	wantError(t, "client 1 over", s.do("GET", "/api/v2/items", "", "X-Forwarded-For", "192.0.2.1"), 429, "rate_limited")
-	wantStatus(t, "client 2", s.do("GET", "/api/v2/items", "", "X-Forwarded-For", "192.0.2.2"), 200)
+	for i := range 4 {
+		wantStatus(t, "client 1, read "+strconv.Itoa(i+1), s.do("GET", "/api/v2/items", "", "X-Forwarded-For", "192.0.2.1", "Authorization", ""), 200)
+	}
+	wantError(t, "client 1 over", s.do("GET", "/api/v2/items", "", "X-Forwarded-For", "192.0.2.1", "Authorization", ""), 429, "rate_limited")
+	wantStatus(t, "client 2", s.do("GET", "/api/v2/items", "", "X-Forwarded-For", "192.0.2.2", "Authorization", ""), 200)
+	// With a key, the address does not matter: the account is the client.
+	wantStatus(t, "an account through the proxy", s.do("GET", "/api/v2/items", "", "X-Forwarded-For", "192.0.2.1"), 200)
 }
 
 func TestCORS(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -32,7 +33,37 @@ type testShop struct {
 	// rateFields says every response must carry RateLimit-Policy and
 	// RateLimit (false only where the limiter's store is meant to fail).
 	rateFields bool
+
+	mu   sync.Mutex
+	keys map[string]string // API keys by account, made by key
 }
+
+// defaultAccount is the account every request of do sends the key of,
+// unless it sets Authorization itself.
+const defaultAccount = "test"
+
+// key returns an API key of account, made in the shop's database on first
+// use.
+func (s *testShop) key(account string) string {
+	s.t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if k, ok := s.keys[account]; ok {
+		return k
+	}
+	k, sum := newAPIKey()
+	if err := s.srv.store.AddAPIKey(context.Background(), sum, account); err != nil {
+		s.t.Fatalf("add a key for %s: %v", account, err)
+	}
+	if s.keys == nil {
+		s.keys = map[string]string{}
+	}
+	s.keys[account] = k
+	return k
+}
+
+// bearer returns the Authorization field value that sends account's key.
+func (s *testShop) bearer(account string) string { return "Bearer " + s.key(account) }
 
 // testConfig is a Config for tests: generous limits, a fixed cursor key,
 // a database file in a fresh directory.
@@ -125,6 +156,8 @@ func (r *response) details(t *testing.T) map[string][]string {
 
 // do sends a request and checks what every response must carry.
 // hdr are name, value pairs that set (an empty value: remove) fields.
+// The request sends the key of defaultAccount unless hdr sets (or
+// removes) Authorization.
 func (s *testShop) do(method, path, body string, hdr ...string) *response {
 	s.t.Helper()
 	return s.doContext(context.Background(), method, path, body, hdr...)
@@ -142,6 +175,9 @@ func (s *testShop) doContext(ctx context.Context, method, path, body string, hdr
 	}
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	if !s.srv.cfg.Bare {
+		req.Header.Set("Authorization", s.bearer(defaultAccount))
 	}
 	for i := 0; i+1 < len(hdr); i += 2 {
 		if hdr[i+1] == "" {
@@ -165,13 +201,14 @@ func (s *testShop) doContext(ctx context.Context, method, path, body string, hdr
 }
 
 // checkCommon checks the fields every response carries: X-Request-ID
-// and the rate limit fields, in RFC 9651 syntax.
+// and the rate limit fields, in RFC 9651 syntax (but on a 401: the key is
+// checked before the limiter, which counts accounts).
 func checkCommon(t *testing.T, what string, r *response, rate bool) {
 	t.Helper()
 	if r.header.Get("X-Request-Id") == "" {
 		t.Errorf("%s: %d without X-Request-ID", what, r.status)
 	}
-	if !rate {
+	if !rate || r.status == http.StatusUnauthorized {
 		return
 	}
 	for _, name := range []string{"RateLimit-Policy", "RateLimit"} {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -52,7 +53,7 @@ var (
 	errDuplicateOrder = errors.New("shop: an order with this idempotency key exists")
 )
 
-// Store keeps items and orders in SQLite. It is safe for concurrent use,
+// Store keeps items, orders and the hashes of API keys in SQLite. It is safe for concurrent use,
 // also by several processes sharing one database file.
 //
 // Reads go through a pool of connections; writes through a single
@@ -63,7 +64,7 @@ type Store struct {
 	db  *sql.DB // reads
 	wdb *sql.DB // writes: one connection, transactions BEGIN IMMEDIATE
 
-	getItem *sql.Stmt
+	getItem, getKey *sql.Stmt
 }
 
 // OpenStore opens (creating if needed) the SQLite database at path, or a
@@ -117,6 +118,10 @@ func OpenStore(ctx context.Context, path string) (*Store, error) {
 		s.Close()
 		return nil, err
 	}
+	if s.getKey, err = s.db.PrepareContext(ctx, `SELECT account FROM api_keys WHERE hash = ?`); err != nil {
+		s.Close()
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -163,6 +168,14 @@ CREATE TABLE IF NOT EXISTS orders (
 );
 CREATE INDEX IF NOT EXISTS orders_caller ON orders (caller, created_at, id);
 CREATE INDEX IF NOT EXISTS orders_item ON orders (item_id);
+
+-- API keys by their SHA-256: the keys themselves are never stored.
+CREATE TABLE IF NOT EXISTS api_keys (
+	hash    BLOB    PRIMARY KEY CHECK (length(hash) = 32),
+	account TEXT    NOT NULL,
+	created INTEGER NOT NULL -- Unix nanoseconds, UTC
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS api_keys_account ON api_keys (account);
 `)
 	return err
 }
@@ -353,6 +366,77 @@ func (s *Store) CountOrders(ctx context.Context, caller string) (int, error) {
 	var n int
 	err := s.db.QueryRowContext(ctx, q, args...).Scan(&n)
 	return n, err
+}
+
+// AddAPIKey stores the SHA-256 of a new key of account.
+func (s *Store) AddAPIKey(ctx context.Context, sum [sha256.Size]byte, account string) error {
+	_, err := s.wdb.ExecContext(ctx, `INSERT INTO api_keys (hash, account, created) VALUES (?, ?, ?)`,
+		sum[:], account, now().UnixNano())
+	return err
+}
+
+// AddFirstAPIKey stores the SHA-256 of a key of account if the database
+// has no key at all, and reports whether it did. Of several processes
+// starting on one empty database, one adds its key.
+func (s *Store) AddFirstAPIKey(ctx context.Context, sum [sha256.Size]byte, account string) (bool, error) {
+	res, err := s.wdb.ExecContext(ctx,
+		`INSERT INTO api_keys (hash, account, created) SELECT ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM api_keys)`,
+		sum[:], account, now().UnixNano())
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// APIKeyAccount returns the account of the key whose SHA-256 is sum, or
+// errNotFound.
+func (s *Store) APIKeyAccount(ctx context.Context, sum [sha256.Size]byte) (string, error) {
+	var account string
+	err := s.getKey.QueryRowContext(ctx, sum[:]).Scan(&account)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", errNotFound
+	}
+	return account, err
+}
+
+// APIKeyInfo describes a stored key: never the key itself.
+type APIKeyInfo struct {
+	Account string
+	Created time.Time
+	Hash    [sha256.Size]byte
+}
+
+// ListAPIKeys returns every stored key, by account and age.
+func (s *Store) ListAPIKeys(ctx context.Context) ([]APIKeyInfo, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT account, created, hash FROM api_keys ORDER BY account, created`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var keys []APIKeyInfo
+	for rows.Next() {
+		var k APIKeyInfo
+		var created int64
+		var hash []byte
+		if err := rows.Scan(&k.Account, &created, &hash); err != nil {
+			return nil, err
+		}
+		k.Created = time.Unix(0, created).UTC()
+		copy(k.Hash[:], hash)
+		keys = append(keys, k)
+	}
+	return keys, rows.Err()
+}
+
+// RevokeAPIKeys deletes every key of account and returns how many there
+// were. Requests with them get 401 invalid_api_key from then on.
+func (s *Store) RevokeAPIKeys(ctx context.Context, account string) (int64, error) {
+	res, err := s.wdb.ExecContext(ctx, `DELETE FROM api_keys WHERE account = ?`, account)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
 }
 
 // isConstraint reports whether err is the SQLite constraint violation

@@ -4,7 +4,10 @@
 // every page of the items, and prints each retry and wait on the way.
 //
 //	go run ./examples/shop &
-//	go run ./examples/shopclient -url http://127.0.0.1:8080
+//	go run ./examples/shopclient -url http://127.0.0.1:8080 -key "$KEY"
+//
+// KEY is an API key of the shop: the one it prints on its first start,
+// or a new one from go run ./examples/shop keys add ACCOUNT.
 package main
 
 import (
@@ -42,20 +45,21 @@ type order struct {
 	Quantity int64 `json:"quantity"`
 }
 
-// callerHeader is where the shopclient says who is calling: the one place
-// to change when the shop checks API keys.
-func callerHeader(token string) http.Header {
-	if token == "" {
+// callerHeader is where the shopclient says who is calling: the shop's
+// API key, sent as Authorization: Bearer on every request. Without one,
+// the shop answers the writes and the order with 401.
+func callerHeader(key string) http.Header {
+	if key == "" {
 		return nil
 	}
-	return http.Header{"Authorization": {"Bearer " + token}}
+	return http.Header{"Authorization": {"Bearer " + key}}
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("shopclient", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	base := fs.String("url", "http://127.0.0.1:8080", "the shop's base URL")
-	token := fs.String("token", os.Getenv("SHOP_TOKEN"), "API token sent as Authorization: Bearer (env SHOP_TOKEN)")
+	key := fs.String("key", os.Getenv("SHOP_API_KEY"), "the shop's API key, sent as Authorization: Bearer (env SHOP_API_KEY); the shop prints one on its first start, and go run ./examples/shop keys add ACCOUNT makes more")
 	timeout := fs.Duration("timeout", 30*time.Second, "deadline of the whole run")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -64,7 +68,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	defer cancel()
 	c, err := client.New(*base, client.Config{
 		IdempotencyKeys: true,
-		Header:          callerHeader(*token),
+		Header:          callerHeader(*key),
 		Logger:          slog.New(slog.NewTextHandler(stderr, nil)),
 		OnRetry: func(r client.Retry) {
 			fmt.Fprintf(stdout, "  %s %s: attempt %d, %s (status %d), waiting %s\n",
