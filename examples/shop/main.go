@@ -19,6 +19,7 @@
 //	-cursor-secret    SHOP_CURSOR_SECRET    pagination cursor keys, 32+ bytes (random per process)
 //	-cors-origins     SHOP_CORS_ORIGINS     origins browsers may call from (none)
 //	-log-format       SHOP_LOG_FORMAT       text or json (text)
+//	-metrics          SHOP_METRICS          OpenTelemetry metrics at /metrics (or OTLP) and a trace id on every log record (off)
 //	-bare             SHOP_BARE             for examples/loadtest only: the item reads with no middleware
 //
 // Several replicas behind a load balancer share one database file (or,
@@ -103,6 +104,20 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		rdb = c
 	}
 
+	var tel *Telemetry
+	if o.metrics {
+		if tel, err = NewTelemetry(ctx, TelemetryConfig{OTLPEndpoint: getenv("OTEL_EXPORTER_OTLP_ENDPOINT")}); err != nil {
+			return err
+		}
+		defer func() {
+			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			defer cancel()
+			if err := tel.Shutdown(sctx); err != nil {
+				logger.Warn("telemetry: last export failed", "error", err)
+			}
+		}()
+	}
+
 	srv, err := NewServer(ctx, Config{
 		DB:             o.db,
 		Redis:          rdb,
@@ -112,6 +127,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		CursorKeys:     o.cursorKeys,
 		CORSOrigins:    o.corsOrigins,
 		Logger:         logger,
+		Telemetry:      tel,
 		Bare:           o.bare,
 	})
 	if err != nil {

@@ -53,7 +53,13 @@ type Config struct {
 	// means no cross-origin access (no CORS middleware at all).
 	CORSOrigins []string
 	// Logger receives the access log and errors. Nil means slog.Default().
+	// The Server adds "request_id" (requestid.LogHandler) to every record
+	// about a request, and with Telemetry "trace_id" and "span_id".
 	Logger *slog.Logger
+	// Telemetry, when set, receives every middleware's decisions, opens a
+	// server span per request and serves GET /metrics (see Telemetry).
+	// Nil means none, at no cost.
+	Telemetry *Telemetry
 	// Now is the clock cursors are issued and expired by. Nil means
 	// time.Now.
 	Now func() time.Time
@@ -123,6 +129,7 @@ func NewServer(ctx context.Context, cfg Config) (*Server, error) {
 	if s.log == nil {
 		s.log = slog.Default()
 	}
+	s.log = slog.New(cfg.Telemetry.logHandler(requestid.NewLogHandler(s.log.Handler())))
 	var err error
 	if s.itemSchema, err = apierrors.CompileSchema(itemSchemaJSON); err != nil {
 		return nil, fmt.Errorf("item schema: %w", err)
@@ -163,6 +170,7 @@ func NewServer(ctx context.Context, cfg Config) (*Server, error) {
 		RequireCondition: func(r *http.Request) bool {
 			return r.Method == http.MethodPut || r.Method == http.MethodPatch
 		},
+		Observer: cfg.Telemetry.Observer(),
 	}); err != nil {
 		return nil, err
 	}
@@ -192,6 +200,7 @@ func NewServer(ctx context.Context, cfg Config) (*Server, error) {
 		Store:        limitStore,
 		StoreFailure: failure,
 		Logger:       s.log,
+		Observer:     cfg.Telemetry.Observer(),
 	}); err != nil {
 		return nil, err
 	}
@@ -201,13 +210,15 @@ func NewServer(ctx context.Context, cfg Config) (*Server, error) {
 		Store:        orderLimitStore,
 		StoreFailure: failure,
 		Logger:       s.log,
+		Observer:     cfg.Telemetry.Observer(),
 	}); err != nil {
 		return nil, err
 	}
 	if s.idem, err = idempotency.New(idempotency.Config{
-		Store:  idemStore,
-		Scope:  s.caller,
-		Logger: s.log,
+		Store:    idemStore,
+		Scope:    s.caller,
+		Logger:   s.log,
+		Observer: cfg.Telemetry.Observer(),
 	}); err != nil {
 		return nil, err
 	}
@@ -230,6 +241,7 @@ func NewServer(ctx context.Context, cfg Config) (*Server, error) {
 		}},
 		ClientKey: func(r *http.Request) string { c, _ := s.caller(r); return c },
 		Logger:    s.log,
+		Observer:  cfg.Telemetry.Observer(),
 	}); err != nil {
 		return nil, err
 	}
@@ -247,9 +259,9 @@ func NewServer(ctx context.Context, cfg Config) (*Server, error) {
 	s.catalogTag = etag.Of(s.catalog)
 	s.mux = http.NewServeMux()
 	for _, rt := range s.routes() {
-		s.mux.Handle(rt.pattern, rt.handler)
+		s.mux.Handle(rt.pattern, cfg.Telemetry.route(rt.pattern, rt.handler))
 	}
-	s.handler = s.stack(s.mux)
+	s.handler = cfg.Telemetry.serve(s.stack(s.mux))
 	return s, nil
 }
 
@@ -263,6 +275,8 @@ func (s *Server) Handler() http.Handler { return s.handler }
 //
 //   - requestid: every response, even a panic's, carries X-Request-ID, and
 //     everything inside can log it;
+//   - with Telemetry, the server span: it continues the caller's trace
+//     (traceparent), and every log record below carries its trace id;
 //   - the errors Renderer: every error below is written in one format;
 //   - the access log: one record per request, with the final status;
 //   - Recover: a panic becomes a logged 500 the access log sees;
@@ -296,6 +310,7 @@ func (s *Server) stack(mux *http.ServeMux) http.Handler {
 	h = apierrors.Recover(h)
 	h = accessLog(s.log, h)
 	h = (&apierrors.Renderer{Logger: s.log}).Handler(h)
+	h = s.cfg.Telemetry.traced(h)
 	return requestid.Handler(h)
 }
 
