@@ -1,6 +1,6 @@
 // Command loadtest measures what restwell's middleware costs the example
 // service: it drives examples/shop with wrk, once with the full middleware
-// stack and once with the bare handlers (-bare), on
+// stack and once with the bare handlers, on
 //
 //   - GET /api/v2/items/{id}                      (200 with the item)
 //   - GET /api/v2/items/{id} with If-None-Match   (304)
@@ -14,12 +14,15 @@
 //	go run ./examples/loadtest -duration 10s -connections 32
 //	go run ./examples/loadtest -pin   # shop on CPU 1, wrk on CPU 0
 //
-// The shop is built once and started as a separate process for each
-// configuration, on one SQLite file seeded with -items items; wrk and the
-// shop share the machine, so run it on a quiet one. In the full
-// configuration the access log is written to a file, as in production,
-// and the rate limit is set high enough never to refuse (it still decides
-// every request).
+// The full configuration is the shop's own binary, as people run it: the
+// access log is written to a file, one record per request, and the rate
+// limit is set high enough never to refuse (it still decides every
+// request). The bare one is the shop's test binary built with the
+// loadtest tag (go test -c -tags loadtest), whose TestServeBare serves the
+// same item handlers with no middleware; the shop itself has no such
+// mode. Each is built once and started as a separate process, on one
+// SQLite file seeded with -items items; wrk and the shop share the
+// machine, so run it on a quiet one.
 package main
 
 import (
@@ -97,16 +100,14 @@ func run() error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	bin := filepath.Join(dir, "shop")
-	build := exec.Command("go", "build", "-o", bin, "github.com/restwell/restwell/examples/shop")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		return fmt.Errorf("building the shop: %w", err)
+	bins, err := build(dir)
+	if err != nil {
+		return err
 	}
 	db := filepath.Join(dir, "load.db")
 
 	// Seed with the full service.
-	stop, base, _, err := start(bin, db, dir, false, false)
+	stop, base, _, err := start(bins, db, dir, false, false)
 	if err != nil {
 		return err
 	}
@@ -131,7 +132,7 @@ func run() error {
 	}
 	servers := map[bool]server{}
 	for _, bare := range []bool{true, false} {
-		stop, base, pid, err := start(bin, db, dir, bare, *pin)
+		stop, base, pid, err := start(bins, db, dir, bare, *pin)
 		if err != nil {
 			return err
 		}
@@ -210,8 +211,33 @@ func numCPU() int {
 	return n
 }
 
-// start runs the shop on a free port and waits until it answers.
-func start(bin, db, dir string, bare, pin bool) (stop func(), base string, pid int, err error) {
+// binaries are the two builds of the shop a load test runs.
+type binaries struct {
+	full string // the shop
+	bare string // its test binary, for TestServeBare
+}
+
+// build builds the shop and its bare test binary into dir.
+func build(dir string) (binaries, error) {
+	b := binaries{full: filepath.Join(dir, "shop"), bare: filepath.Join(dir, "shop-bare.test")}
+	for _, args := range [][]string{
+		{"build", "-o", b.full, shopPackage},
+		{"test", "-c", "-tags", "loadtest", "-o", b.bare, shopPackage},
+	} {
+		cmd := exec.Command("go", args...)
+		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+		if err := cmd.Run(); err != nil {
+			return b, fmt.Errorf("go %s: %w", strings.Join(args, " "), err)
+		}
+	}
+	return b, nil
+}
+
+const shopPackage = "github.com/restwell/restwell/examples/shop"
+
+// start runs the shop, full or bare, on a free port and waits until it
+// answers.
+func start(bins binaries, db, dir string, bare, pin bool) (stop func(), base string, pid int, err error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, "", 0, err
@@ -222,15 +248,19 @@ func start(bin, db, dir string, bare, pin bool) (stop func(), base string, pid i
 	if err != nil {
 		return nil, "", 0, err
 	}
-	args := []string{bin, "-addr", addr, "-db", db, "-rate", "1000000000/s", "-order-rate", "1000000000/s",
-		"-cursor-secret", strings.Repeat("k", 32), "-bare=" + strconv.FormatBool(bare)}
+	args := []string{bins.full, "-addr", addr, "-db", db, "-rate", "1000000000/s", "-order-rate", "1000000000/s",
+		"-cursor-secret", strings.Repeat("k", 32)}
+	env := os.Environ()
+	if bare {
+		args = []string{bins.bare, "-test.run", "^TestServeBare$", "-test.timeout", "0"}
+		env = append(env, "SHOP_LOADTEST_ADDR="+addr, "SHOP_DB="+db)
+	}
 	if pin {
 		args = append([]string{"taskset", "-c", "1"}, args...)
+		env = append(env, "GOMAXPROCS=1")
 	}
 	cmd := exec.Command(args[0], args[1:]...)
-	if pin {
-		cmd.Env = append(os.Environ(), "GOMAXPROCS=1")
-	}
+	cmd.Env = env
 	cmd.Stdout = io.Discard
 	cmd.Stderr = logFile
 	if err := cmd.Start(); err != nil {

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	apierrors "github.com/restwell/restwell/errors"
 )
 
 // Benchmarks of the item reads in-process (no network), with the full
@@ -19,7 +21,6 @@ import (
 func BenchmarkItemReads(b *testing.B) {
 	for _, bare := range []bool{true, false} {
 		cfg := testConfig(b)
-		cfg.Bare = bare
 		cfg.Rate.Limit, cfg.Rate.Window = 1e9, time.Second // decides every request, refuses none
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 		s, err := NewServer(b.Context(), cfg)
@@ -32,10 +33,9 @@ func BenchmarkItemReads(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
-		h := s.Handler()
-		name := "full"
+		h, name := s.Handler(), "full"
 		if bare {
-			name = "bare"
+			h, name = bareHandler(s), "bare"
 		}
 		for _, sc := range []struct{ name, path, inm string }{
 			{"item", "/api/v2/items/1", ""},
@@ -59,6 +59,17 @@ func BenchmarkItemReads(b *testing.B) {
 			})
 		}
 	}
+}
+
+// bareHandler serves the item reads of s, GET /api/v2/items and
+// GET /api/v2/items/{id}, with their handlers and none of the middleware:
+// what the middleware's cost is measured against, here and by
+// examples/loadtest (loadtest_test.go).
+func bareHandler(s *Server) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /api/v2/items", apierrors.Handler(s.listItems))
+	mux.Handle("GET /api/v2/items/{id}", apierrors.Handler(s.getItem))
+	return mux
 }
 
 // discardWriter is a ResponseWriter that keeps only the status.

@@ -27,7 +27,6 @@ type options struct {
 	corsOrigins    []string
 	logJSON        bool
 	metrics        bool // OpenTelemetry, /metrics
-	bare           bool
 }
 
 // envFlag describes one flag and the environment variable that sets its
@@ -54,8 +53,6 @@ var boolFlags = []envFlag{
 		"precondition_failed, not_modified, deprecated_version, ...), store call durations and request durations (http_server_request_duration_seconds) " +
 		"as Prometheus text at GET /metrics, unauthenticated (firewall it), or by OTLP/HTTP to OTEL_EXPORTER_OTLP_ENDPOINT when that is set; " +
 		"a server span per request (W3C traceparent) whose trace_id and span_id every log record about the request carries"},
-	{"bare", "SHOP_BARE", "false",
-		"for the load benchmark (examples/loadtest) only: serve GET /api/v2/items and /api/v2/items/{id} with no middleware at all"},
 }
 
 // parseOptions reads args, with defaults from getenv.
@@ -124,7 +121,6 @@ func parseOptions(args []string, getenv func(string) string, stderr io.Writer) (
 		return o, fmt.Errorf("-log-format: %q is neither text nor json", *vals["log-format"])
 	}
 	o.metrics = *bools["metrics"]
-	o.bare = *bools["bare"]
 	return o, nil
 }
 

@@ -20,7 +20,6 @@
 //	-cors-origins     SHOP_CORS_ORIGINS     origins browsers may call from (none)
 //	-log-format       SHOP_LOG_FORMAT       text or json (text)
 //	-metrics          SHOP_METRICS          OpenTelemetry metrics at /metrics (or OTLP) and a trace id on every log record (off)
-//	-bare             SHOP_BARE             for examples/loadtest only: the item reads with no middleware
 //
 // Several replicas behind a load balancer share one database file (or,
 // copying this service, one database server), one Redis (-redis) and one
@@ -74,21 +73,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	// Log records are buffered and written every 100ms (logWriter).
-	lw := newLogWriter(stderr)
-	defer lw.Close()
-	var lh slog.Handler = slog.NewTextHandler(lw, nil)
+	var lh slog.Handler = slog.NewTextHandler(stderr, nil)
 	if o.logJSON {
-		lh = slog.NewJSONHandler(lw, nil)
+		lh = slog.NewJSONHandler(stderr, nil)
 	}
 	logger := slog.New(lh)
 	if o.cursorRandom {
 		logger.Warn("no -cursor-secret (SHOP_CURSOR_SECRET) set: cursors are signed with a random key, " +
 			"so they will not survive a restart nor work on another replica")
-	}
-
-	if o.bare {
-		logger.Warn("-bare: serving the item reads with no middleware, for the load benchmark only")
 	}
 
 	var rdb redis.UniversalClient
@@ -128,7 +120,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		CORSOrigins:    o.corsOrigins,
 		Logger:         logger,
 		Telemetry:      tel,
-		Bare:           o.bare,
 	})
 	if err != nil {
 		return err

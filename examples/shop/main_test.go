@@ -79,9 +79,6 @@ func TestParseOptions(t *testing.T) {
 		t.Errorf("flags over env: %+v, %v", o, err)
 	}
 
-	if o, err := parseOptions([]string{"-bare"}, func(string) string { return "" }, io.Discard); err != nil || !o.bare {
-		t.Errorf("-bare: %+v, %v", o, err)
-	}
 	if o, err := parseOptions([]string{"-metrics"}, func(string) string { return "" }, io.Discard); err != nil || !o.metrics {
 		t.Errorf("-metrics: %+v, %v", o, err)
 	}
@@ -92,7 +89,7 @@ func TestParseOptions(t *testing.T) {
 		t.Error("SHOP_METRICS=yes please accepted")
 	}
 	for _, args := range [][]string{
-		{"-bare=maybe"}, {"-metrics=often"},
+		{"-metrics=often"}, {"-bare"},
 		{"-rate", "fast"}, {"-order-rate", "0/s"}, {"-cursor-secret", "short"}, {"-log-format", "xml"}, {"extra"}, {"-nope"},
 	} {
 		if _, err := parseOptions(args, func(string) string { return "" }, io.Discard); err == nil {

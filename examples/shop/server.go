@@ -63,10 +63,6 @@ type Config struct {
 	// Now is the clock cursors are issued and expired by. Nil means
 	// time.Now.
 	Now func() time.Time
-	// Bare serves the item reads with their handlers and none of the
-	// middleware, for measuring what the middleware costs. Only
-	// GET /api/v2/items and GET /api/v2/items/{id} are served then.
-	Bare bool
 }
 
 // Server is the shop: its store, its middleware and its routes. It is
@@ -291,9 +287,6 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // Route-specific middleware (etag, idempotency, the orders limit) sits
 // inside the router, where r.PathValue and r.Pattern are known.
 func (s *Server) stack(mux *http.ServeMux) http.Handler {
-	if s.cfg.Bare {
-		return mux
-	}
 	h := apierrors.WrapMux(mux)
 	h = s.versions.Handler(h)
 	h = s.limiter.Handler(h)
@@ -324,12 +317,6 @@ type route struct {
 // describes exactly these (TestOpenAPICoversRoutes).
 func (s *Server) routes() []route {
 	h := func(f func(http.ResponseWriter, *http.Request) error) http.Handler { return apierrors.Handler(f) }
-	if s.cfg.Bare {
-		return []route{
-			{"GET /api/v2/items", h(s.listItems)},
-			{"GET /api/v2/items/{id}", h(s.getItem)},
-		}
-	}
 	// Writes to an item go through the etag middleware, which checks
 	// If-Match against itemValidators before the handler runs.
 	write := func(f func(http.ResponseWriter, *http.Request) error) http.Handler {

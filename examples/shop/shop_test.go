@@ -91,7 +91,7 @@ func startShop(t *testing.T, cfg Config) *testShop {
 		ts.Close()
 		srv.Close()
 	})
-	return &testShop{t: t, srv: srv, ts: ts, db: cfg.DB, logs: logs, client: ts.Client(), rateFields: !cfg.Bare}
+	return &testShop{t: t, srv: srv, ts: ts, db: cfg.DB, logs: logs, client: ts.Client(), rateFields: true}
 }
 
 // response is what a request got.
