@@ -21,6 +21,16 @@
 //	-log-format       SHOP_LOG_FORMAT       text or json (text)
 //	-metrics          SHOP_METRICS          OpenTelemetry metrics at /metrics (or OTLP) and a trace id on every log record (off)
 //
+// With -metrics, every middleware decision, store call and request is
+// counted through OpenTelemetry and served as Prometheus text at
+// GET /metrics (restwell_decisions_total, restwell_store_duration_seconds,
+// http_server_request_duration_seconds, target_info, go_* and process_*),
+// or sent by OTLP/HTTP when OTEL_EXPORTER_OTLP_ENDPOINT is set. /metrics
+// is neither rate limited, nor logged, nor authenticated: expose it to
+// your scrapers only. Each request then has a server span continuing the
+// caller's traceparent, and the log records about it carry trace_id and
+// span_id besides request_id.
+//
 // Several replicas behind a load balancer share one database file (or,
 // copying this service, one database server), one Redis (-redis) and one
 // -cursor-secret, and then behave as one service.
