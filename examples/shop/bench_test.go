@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"net/http"
@@ -12,17 +13,26 @@ import (
 	apierrors "github.com/restwell/restwell/errors"
 )
 
-// Benchmarks of the item reads in-process (no network), with the full
-// middleware stack and with the bare handlers, to see what the middleware
-// costs per request. The access log goes to io.Discard (it is still
+// Benchmarks of the item reads in-process (no network), with the bare
+// handlers, the full middleware stack, and the full stack with Telemetry
+// (-metrics, exported by Prometheus), to see what the middleware and the
+// metrics cost per request. The access log goes to io.Discard (it is still
 // formatted). examples/loadtest measures the same over TCP with wrk.
 //
 //	go test ./examples/shop -run '^$' -bench . -benchmem
 func BenchmarkItemReads(b *testing.B) {
-	for _, bare := range []bool{true, false} {
+	for _, name := range []string{"bare", "full", "metrics"} {
 		cfg := testConfig(b)
 		cfg.Rate.Limit, cfg.Rate.Window = 1e9, time.Second // decides every request, refuses none
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+		if name == "metrics" {
+			tel, err := NewTelemetry(b.Context(), TelemetryConfig{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { tel.Shutdown(context.Background()) })
+			cfg.Telemetry = tel
+		}
 		s, err := NewServer(b.Context(), cfg)
 		if err != nil {
 			b.Fatal(err)
@@ -33,9 +43,9 @@ func BenchmarkItemReads(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
-		h, name := s.Handler(), "full"
-		if bare {
-			h, name = bareHandler(s), "bare"
+		h := s.Handler()
+		if name == "bare" {
+			h = bareHandler(s)
 		}
 		for _, sc := range []struct{ name, path, inm string }{
 			{"item", "/api/v2/items/1", ""},

@@ -196,65 +196,78 @@ func (t *Telemetry) traced(next http.Handler) http.Handler {
 		if method == "_OTHER" {
 			name = "HTTP"
 		}
-		path := r.URL.EscapedPath()
-		if len(path) > maxLoggedPath {
-			path = path[:maxLoggedPath] + "..."
-		}
 		ctx := t.prop.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
-		ctx, span := t.tracer.Start(ctx, name, trace.WithSpanKind(trace.SpanKindServer), trace.WithAttributes(
-			attribute.String("http.request.method", method),
-			attribute.String("url.path", path),
-			attribute.StringSlice("http.response.header.x-request-id", []string{requestid.FromContext(ctx)}),
-		))
+		ctx, span := t.tracer.Start(ctx, name, trace.WithSpanKind(trace.SpanKindServer))
 		defer span.End()
-		route := new(string)
-		ctx = context.WithValue(ctx, routeKey{}, route)
-		status, done := 0, false
-		ww := httpsnoop.Wrap(w, httpsnoop.Hooks{
-			WriteHeader: func(next httpsnoop.WriteHeaderFunc) httpsnoop.WriteHeaderFunc {
-				return func(code int) {
-					if status == 0 && code >= 200 {
-						status = code
-					}
-					next(code)
-				}
-			},
-			Write: func(next httpsnoop.WriteFunc) httpsnoop.WriteFunc {
-				return func(b []byte) (int, error) {
-					if status == 0 {
-						status = http.StatusOK
-					}
-					return next(b)
-				}
-			},
-		})
+		recording := span.IsRecording() // false when not sampled, and always with Prometheus alone
+		if recording {
+			path := r.URL.EscapedPath()
+			if len(path) > maxLoggedPath {
+				path = path[:maxLoggedPath] + "..."
+			}
+			span.SetAttributes(
+				attribute.String("url.path", path),
+				attribute.StringSlice("http.response.header.x-request-id", []string{requestid.FromContext(ctx)}))
+		}
+		st := &served{}
+		ctx = context.WithValue(ctx, routeKey{}, &st.route)
+		ww := httpsnoop.Wrap(w, httpsnoop.Hooks{WriteHeader: st.writeHeader, Write: st.write})
 		defer func() {
-			if done && status == 0 {
-				status = http.StatusOK // the handler wrote nothing
+			if st.done && st.status == 0 {
+				st.status = http.StatusOK // the handler wrote nothing
 			}
 			// A panic that got past Recover aborts the response: no
 			// status reached the client.
 			attrs := make([]attribute.KeyValue, 0, 4)
 			attrs = append(attrs, attribute.String("http.request.method", method))
-			if *route != "" {
-				attrs = append(attrs, attribute.String("http.route", *route))
+			if st.route != "" {
+				attrs = append(attrs, attribute.String("http.route", st.route))
 			}
-			if status == 0 {
+			status := st.status
+			switch {
+			case status == 0:
 				attrs = append(attrs, attribute.String("error.type", "aborted"))
-				span.SetStatus(codes.Error, "response aborted")
-			} else {
+			case status >= 500:
+				attrs = append(attrs, attribute.Int("http.response.status_code", status), attribute.String("error.type", strconv.Itoa(status)))
+			default:
 				attrs = append(attrs, attribute.Int("http.response.status_code", status))
-				if status >= 500 {
-					attrs = append(attrs, attribute.String("error.type", strconv.Itoa(status)))
+			}
+			if recording {
+				if status == 0 || status >= 500 {
 					span.SetStatus(codes.Error, "")
 				}
+				span.SetAttributes(attrs...)
 			}
-			span.SetAttributes(attrs...)
 			t.requests.Record(ctx, time.Since(start).Seconds(), metric.WithAttributes(attrs...))
 		}()
 		next.ServeHTTP(ww, r.WithContext(ctx))
-		done = true
+		st.done = true
 	})
+}
+
+// served is what traced learns of a request as it is served.
+type served struct {
+	status int    // the first final status written, 0 until then
+	done   bool   // the handler returned
+	route  string // the route pattern's path, set by Telemetry.route
+}
+
+func (st *served) writeHeader(next httpsnoop.WriteHeaderFunc) httpsnoop.WriteHeaderFunc {
+	return func(code int) {
+		if st.status == 0 && code >= 200 {
+			st.status = code
+		}
+		next(code)
+	}
+}
+
+func (st *served) write(next httpsnoop.WriteFunc) httpsnoop.WriteFunc {
+	return func(b []byte) (int, error) {
+		if st.status == 0 {
+			st.status = http.StatusOK
+		}
+		return next(b)
+	}
 }
 
 // route wraps the handler of pattern ("GET /api/v2/items/{id}") so that
@@ -267,7 +280,9 @@ func (t *Telemetry) route(pattern string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if p, ok := r.Context().Value(routeKey{}).(*string); ok {
 			*p = path
-			trace.SpanFromContext(r.Context()).SetName(pattern)
+			if span := trace.SpanFromContext(r.Context()); span.IsRecording() {
+				span.SetName(pattern)
+			}
 		}
 		next.ServeHTTP(w, r)
 	})

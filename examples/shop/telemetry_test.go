@@ -131,10 +131,11 @@ func TestMetrics(t *testing.T) {
 	}
 	wantError(t, "third order", s.do("POST", "/api/v2/orders", order, "Idempotency-Key", "another-key-7"), 429, "rate_limited")
 	wantStatus(t, "version 1", s.do("GET", "/api/v1/items/"+id, ""), http.StatusOK)
+	wantError(t, "a method of the client's own", s.do("BREW", "/api/v2/items", ""), 405, "method_not_allowed")
 
 	mfs := s.scrape()
 	diffSeries(t, "restwell_decisions_total", series(mfs, "restwell_decisions_total"), map[string]float64{
-		`restwell_outcome="allowed",restwell_package="ratelimit",restwell_policy="default"`:                                         7,
+		`restwell_outcome="allowed",restwell_package="ratelimit",restwell_policy="default"`:                                         8,
 		`restwell_outcome="allowed",restwell_package="ratelimit",restwell_policy="orders"`:                                          2,
 		`http_response_status_code="429",restwell_outcome="limited",restwell_package="ratelimit",restwell_policy="orders"`:          1,
 		`restwell_outcome="acquired",restwell_package="idempotency"`:                                                                1,
@@ -151,17 +152,18 @@ func TestMetrics(t *testing.T) {
 		`http_request_method="POST",http_response_status_code="201",http_route="/api/v2/orders"`:      2,
 		`http_request_method="POST",http_response_status_code="429",http_route="/api/v2/orders"`:      1,
 		`http_request_method="GET",http_response_status_code="200",http_route="/api/v2/items/{id}"`:   1,
+		`http_request_method="_OTHER",http_response_status_code="405"`:                                1,
 	})
 	// Every store call is timed: the rate limit takes, the idempotency
 	// lease and record.
 	store := series(mfs, "restwell_store_duration_seconds")
-	if n := store[`restwell_op="take",restwell_outcome="allowed",restwell_package="ratelimit"`]; n != 9 {
-		t.Errorf("ratelimit take durations: %v samples, want 9 (all: %v)", n, store)
+	if n := store[`restwell_op="take",restwell_outcome="allowed",restwell_package="ratelimit"`]; n != 10 {
+		t.Errorf("ratelimit take durations: %v samples, want 10 (all: %v)", n, store)
 	}
 
 	// No label value comes from the client: not its address, not its
 	// idempotency keys, not a path, not an id.
-	clientValues := []string{"127.0.0.1", key, "another-key-7", "/api/v1", "/items/" + id, again.header.Get("X-Request-Id")}
+	clientValues := []string{"127.0.0.1", key, "another-key-7", "/api/v1", "/items/" + id, again.header.Get("X-Request-Id"), "BREW"}
 	for name, mf := range mfs {
 		for _, m := range mf.GetMetric() {
 			for _, l := range m.GetLabel() {
