@@ -26,7 +26,8 @@ type options struct {
 	cursorRandom   bool // no secret given: a random one for this process
 	corsOrigins    []string
 	logJSON        bool
-	metrics        bool // OpenTelemetry, /metrics
+	metrics        bool   // OpenTelemetry, /metrics
+	otlpEndpoint   string // OTEL_EXPORTER_OTLP_ENDPOINT: OTLP instead of /metrics
 }
 
 // envFlag describes one flag and the environment variable that sets its
@@ -121,6 +122,7 @@ func parseOptions(args []string, getenv func(string) string, stderr io.Writer) (
 		return o, fmt.Errorf("-log-format: %q is neither text nor json", *vals["log-format"])
 	}
 	o.metrics = *bools["metrics"]
+	o.otlpEndpoint = getenv("OTEL_EXPORTER_OTLP_ENDPOINT")
 	return o, nil
 }
 

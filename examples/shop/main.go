@@ -108,7 +108,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 	var tel *Telemetry
 	if o.metrics {
-		if tel, err = NewTelemetry(ctx, TelemetryConfig{OTLPEndpoint: getenv("OTEL_EXPORTER_OTLP_ENDPOINT")}); err != nil {
+		if tel, err = NewTelemetry(ctx, TelemetryConfig{OTLPEndpoint: o.otlpEndpoint}); err != nil {
 			return err
 		}
 		defer func() {
@@ -157,7 +157,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return fmt.Errorf("create the demo item: %w", err)
 	}
 	printBanner(stdout, "http://"+ln.Addr().String(), o, demo)
-	logger.Info("listening", "addr", ln.Addr().String(), "db", o.db, "redis", o.redis != "",
+	logger.Info("listening", "addr", ln.Addr().String(), "db", o.db, "redis", o.redis != "", "metrics", o.metrics,
 		"rate", o.rate.Limit, "rate_window", o.rate.Window, "order_rate", o.orderRate.Limit, "order_rate_window", o.orderRate.Window)
 
 	errc := make(chan error, 1)
@@ -191,6 +191,12 @@ func printBanner(w io.Writer, base string, o options, demo Item) {
 	fmt.Fprintf(w, "shop listening on %s  (API docs: %s/docs)\n", base, base)
 	fmt.Fprintf(w, "database %s; rate limits and idempotency records %s\n\n", o.db,
 		map[bool]string{true: "in Redis at " + o.redis, false: "in memory"}[o.redis != ""])
+	switch {
+	case o.metrics && o.otlpEndpoint != "":
+		fmt.Fprintf(w, "metrics and traces sent by OTLP/HTTP to %s\n\n", o.otlpEndpoint)
+	case o.metrics:
+		fmt.Fprintf(w, "metrics (Prometheus text) at %s/metrics: not authenticated, expose it to your scrapers only\n\n", base)
+	}
 	fmt.Fprintf(w, "Try:\n")
 	for _, l := range bannerLines(base, demo) {
 		fmt.Fprintf(w, "  %s\n", l)

@@ -280,15 +280,16 @@ func TestLogsCarryTraceID(t *testing.T) {
 
 // startRun runs the command as main does, with env, until the test ends
 // or stop is called.
-func startRun(t *testing.T, args []string, env map[string]string) (base string, stop func()) {
+func startRun(t *testing.T, args []string, env map[string]string) (base string, stdout *syncBuffer, stop func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	var stdout, stderr syncBuffer
+	var stderr syncBuffer
+	stdout = &syncBuffer{}
 	addrc := make(chan string, 1)
 	done := make(chan error, 1)
 	args = append([]string{"-addr", "127.0.0.1:0", "-db", filepath.Join(t.TempDir(), "run.db")}, args...)
 	go func() {
-		done <- run(ctx, args, func(k string) string { return env[k] }, &stdout, &stderr, func(addr string) { addrc <- addr })
+		done <- run(ctx, args, func(k string) string { return env[k] }, stdout, &stderr, func(addr string) { addrc <- addr })
 	}()
 	select {
 	case a := <-addrc:
@@ -309,7 +310,7 @@ func startRun(t *testing.T, args []string, env map[string]string) (base string, 
 		}
 	}
 	t.Cleanup(stop)
-	return base, stop
+	return base, stdout, stop
 }
 
 func get(t *testing.T, url string, hdr ...string) (int, string) {
@@ -340,7 +341,10 @@ func TestRunMetrics(t *testing.T) {
 		{"off", nil, nil, 404},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			base, _ := startRun(t, tc.args, tc.env)
+			base, stdout, _ := startRun(t, tc.args, tc.env)
+			if got := strings.Contains(stdout.String(), base+"/metrics"); got != (tc.want == 200) {
+				t.Errorf("banner names %s/metrics: %v, want %v:\n%s", base, got, tc.want == 200, stdout.String())
+			}
 			if code, _ := get(t, base+"/api/v2/items"); code != 200 {
 				t.Fatalf("GET /api/v2/items: %d", code)
 			}
@@ -379,7 +383,10 @@ func TestRunOTLP(t *testing.T) {
 	}))
 	defer collector.Close()
 	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", collector.URL)
-	base, stop := startRun(t, []string{"-metrics"}, map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": collector.URL})
+	base, stdout, stop := startRun(t, []string{"-metrics"}, map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": collector.URL})
+	if !strings.Contains(stdout.String(), "OTLP/HTTP to "+collector.URL) {
+		t.Errorf("the banner does not say where the telemetry goes:\n%s", stdout.String())
+	}
 	const traceID = "4bf92f3577b34da6a3ce929d0e0e4736"
 	if code, _ := get(t, base+"/api/v2/items", "traceparent", "00-"+traceID+"-00f067aa0ba902b7-01"); code != 200 {
 		t.Fatalf("GET /api/v2/items: %d", code)
