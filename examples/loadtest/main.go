@@ -13,6 +13,7 @@
 //	apt-get install -y wrk   # or your system's package
 //	go run ./examples/loadtest -duration 10s -connections 32
 //	go run ./examples/loadtest -pin   # shop on CPU 1, wrk on CPU 0
+//	go run ./examples/loadtest -metrics   # the full configuration with -metrics
 //
 // The full configuration is the shop's own binary, as people run it: the
 // access log is written to a file, one record per request, and the rate
@@ -83,6 +84,7 @@ func run() error {
 	items := flag.Int("items", 1000, "items to seed")
 	wrk := flag.String("wrk", "wrk", "the wrk binary")
 	rounds := flag.Int("rounds", 3, "runs of each scenario per configuration, alternating; the best counts")
+	metrics := flag.Bool("metrics", false, "run the full configuration with -metrics (Prometheus), to measure what the metrics and trace ids cost")
 	pin := flag.Bool("pin", false, "pin the shop to CPU 1 with GOMAXPROCS=1 and wrk to CPU 0 with one thread (taskset), so that the shop's throughput is what one core of its own gives")
 	flag.Parse()
 	if *pin {
@@ -107,7 +109,7 @@ func run() error {
 	db := filepath.Join(dir, "load.db")
 
 	// Seed with the full service.
-	stop, base, _, err := start(bins, db, dir, false, false)
+	stop, base, _, err := start(bins, db, dir, false, false, false)
 	if err != nil {
 		return err
 	}
@@ -132,7 +134,7 @@ func run() error {
 	}
 	servers := map[bool]server{}
 	for _, bare := range []bool{true, false} {
-		stop, base, pid, err := start(bins, db, dir, bare, *pin)
+		stop, base, pid, err := start(bins, db, dir, bare, *pin, *metrics)
 		if err != nil {
 			return err
 		}
@@ -177,7 +179,11 @@ func run() error {
 	if *pin {
 		placement = "shop on CPU 1 with GOMAXPROCS=1, wrk on CPU 0"
 	}
-	fmt.Printf("wrk -t%d -c%d -d%s, best of %d alternating runs, %d items, %d CPUs, %s\n\n", *threads, *conns, *duration, *rounds, *items, numCPU(), placement)
+	full := "full"
+	if *metrics {
+		full = "full with -metrics"
+	}
+	fmt.Printf("wrk -t%d -c%d -d%s, best of %d alternating runs, %d items, %d CPUs, %s; %s\n\n", *threads, *conns, *duration, *rounds, *items, numCPU(), placement, full)
 	fmt.Println("| scenario | bare req/s | bare p99 | full req/s | full p99 | full/bare req/s | shop CPU per request, bare / full |")
 	fmt.Println("|---|---:|---:|---:|---:|---:|---:|")
 	for i, sc := range scenarios {
@@ -235,9 +241,9 @@ func build(dir string) (binaries, error) {
 
 const shopPackage = "github.com/restwell/restwell/examples/shop"
 
-// start runs the shop, full or bare, on a free port and waits until it
-// answers.
-func start(bins binaries, db, dir string, bare, pin bool) (stop func(), base string, pid int, err error) {
+// start runs the shop, full (with -metrics if metrics) or bare, on a free
+// port and waits until it answers.
+func start(bins binaries, db, dir string, bare, pin, metrics bool) (stop func(), base string, pid int, err error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, "", 0, err
@@ -249,7 +255,7 @@ func start(bins binaries, db, dir string, bare, pin bool) (stop func(), base str
 		return nil, "", 0, err
 	}
 	args := []string{bins.full, "-addr", addr, "-db", db, "-rate", "1000000000/s", "-order-rate", "1000000000/s",
-		"-cursor-secret", strings.Repeat("k", 32)}
+		"-cursor-secret", strings.Repeat("k", 32), "-metrics=" + strconv.FormatBool(metrics)}
 	env := os.Environ()
 	if bare {
 		args = []string{bins.bare, "-test.run", "^TestServeBare$", "-test.timeout", "0"}

@@ -3,13 +3,15 @@ package main
 import (
 	"io"
 	"net/http"
+	"strings"
 	"testing"
 )
 
 // TestBothConfigurationsServe builds the shop and its bare test binary as
-// a load test does, starts both on one seeded database, and checks that
-// they serve the same item reads, the full one through the middleware
-// and the bare one without: everything of a run but wrk.
+// a load test does, starts both on one seeded database (the full one with
+// -metrics), and checks that they serve the same item reads, the full one
+// through the middleware and the bare one without: everything of a run
+// but wrk.
 func TestBothConfigurationsServe(t *testing.T) {
 	dir := t.TempDir()
 	bins, err := build(dir)
@@ -17,7 +19,7 @@ func TestBothConfigurationsServe(t *testing.T) {
 		t.Fatal(err)
 	}
 	db := dir + "/load.db"
-	stop, base, _, err := start(bins, db, dir, false, false)
+	stop, base, _, err := start(bins, db, dir, false, false, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -26,7 +28,7 @@ func TestBothConfigurationsServe(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	stopBare, bareBase, _, err := start(bins, db, dir, true, false)
+	stopBare, bareBase, _, err := start(bins, db, dir, true, false, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,6 +47,9 @@ func TestBothConfigurationsServe(t *testing.T) {
 		defer res.Body.Close()
 		b, _ := io.ReadAll(res.Body)
 		return res.StatusCode, res.Header, string(b)
+	}
+	if code, _, body := get(base+"/metrics", ""); code != 200 || !strings.Contains(body, "restwell_decisions_total") {
+		t.Errorf("full with -metrics: GET /metrics %d %.200s", code, body)
 	}
 	for _, tc := range []struct {
 		path, inm string
