@@ -89,7 +89,7 @@ func NewTelemetry(ctx context.Context, cfg TelemetryConfig) (*Telemetry, error) 
 		}
 		te, err := otlptracehttp.New(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("OTLP trace exporter: %w", err)
+			return nil, errors.Join(fmt.Errorf("OTLP trace exporter: %w", err), me.Shutdown(ctx))
 		}
 		t.meters = sdkmetric.NewMeterProvider(sdkmetric.WithResource(res), sdkmetric.WithReader(sdkmetric.NewPeriodicReader(me)))
 		t.tracers = sdktrace.NewTracerProvider(sdktrace.WithResource(res), sdktrace.WithBatcher(te))
