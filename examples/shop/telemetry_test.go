@@ -18,6 +18,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+	"github.com/redis/go-redis/v9"
 	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 	"google.golang.org/protobuf/proto"
@@ -426,5 +427,39 @@ func TestRunOTLP(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("no span of trace %s exported", traceID)
+	}
+}
+
+// The records the middleware log about a request, not only the errors
+// package's, carry its request id and trace: here the store failures of
+// ratelimit and idempotency with Redis away.
+func TestMiddlewareLogsCarryTraceID(t *testing.T) {
+	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1, DialTimeout: 100 * time.Millisecond})
+	defer rdb.Close()
+	s := newTelemetryShop(t, func(c *Config) {
+		c.Redis = rdb
+		c.RedisPrefix = "shop-telemetry-test:"
+	})
+	s.rateFields = false // the limiter's store is away
+	const traceID = "0af7651916cd43dd8448eb211c80319c"
+	r := s.do("POST", "/api/v2/orders", `{"item_id":1,"quantity":1}`, "Idempotency-Key", "k-1",
+		"traceparent", "00-"+traceID+"-b7ad6b7169203331-01", "X-Request-ID", "req-store-down")
+	wantError(t, "order with Redis away", r, http.StatusServiceUnavailable, "idempotency_unavailable")
+	var failures []string
+	for _, l := range strings.Split(s.logs.String(), "\n") {
+		if strings.Contains(l, "store failed") {
+			failures = append(failures, l)
+		}
+	}
+	if len(failures) < 2 {
+		t.Fatalf("want the ratelimit and idempotency store failures in\n%s", s.logs.String())
+	}
+	for _, l := range failures {
+		if !strings.Contains(l, "request_id=req-store-down") || !strings.Contains(l, "trace_id="+traceID) || !reSpanID.MatchString(l) {
+			t.Errorf("no request_id, trace_id or span_id in %s", l)
+		}
+	}
+	if got := series(s.scrape(), "restwell_decisions_total"); got[`http_response_status_code="503",restwell_outcome="store_error",restwell_package="idempotency",restwell_reason="fail-closed"`] != 1 {
+		t.Errorf("no idempotency store_error counted: %v", got)
 	}
 }
