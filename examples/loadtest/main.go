@@ -1,6 +1,6 @@
 // Command loadtest measures what restwell's middleware costs the example
 // service: it drives examples/shop with wrk, once with the full middleware
-// stack and once with the bare handlers (-bare), on
+// stack and once with the bare handlers, on
 //
 //   - GET /api/v2/items/{id}                      (200 with the item)
 //   - GET /api/v2/items/{id} with If-None-Match   (304)
@@ -13,13 +13,17 @@
 //	apt-get install -y wrk   # or your system's package
 //	go run ./examples/loadtest -duration 10s -connections 32
 //	go run ./examples/loadtest -pin   # shop on CPU 1, wrk on CPU 0
+//	go run ./examples/loadtest -metrics   # the full configuration with -metrics
 //
-// The shop is built once and started as a separate process for each
-// configuration, on one SQLite file seeded with -items items; wrk and the
-// shop share the machine, so run it on a quiet one. In the full
-// configuration the access log is written to a file, as in production,
-// and the rate limit is set high enough never to refuse (it still decides
-// every request).
+// The full configuration is the shop's own binary, as people run it: the
+// access log is written to a file, one record per request, and the rate
+// limit is set high enough never to refuse (it still decides every
+// request). The bare one is the shop's test binary built with the
+// loadtest tag (go test -c -tags loadtest), whose TestServeBare serves the
+// same item handlers with no middleware; the shop itself has no such
+// mode. Each is built once and started as a separate process, on one
+// SQLite file seeded with -items items; wrk and the shop share the
+// machine, so run it on a quiet one.
 package main
 
 import (
@@ -80,6 +84,7 @@ func run() error {
 	items := flag.Int("items", 1000, "items to seed")
 	wrk := flag.String("wrk", "wrk", "the wrk binary")
 	rounds := flag.Int("rounds", 3, "runs of each scenario per configuration, alternating; the best counts")
+	metrics := flag.Bool("metrics", false, "run the full configuration with -metrics (Prometheus), to measure what the metrics and trace ids cost")
 	pin := flag.Bool("pin", false, "pin the shop to CPU 1 with GOMAXPROCS=1 and wrk to CPU 0 with one thread (taskset), so that the shop's throughput is what one core of its own gives")
 	flag.Parse()
 	if *pin {
@@ -97,22 +102,20 @@ func run() error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	bin := filepath.Join(dir, "shop")
-	build := exec.Command("go", "build", "-o", bin, "github.com/restwell/restwell/examples/shop")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		return fmt.Errorf("building the shop: %w", err)
+	bins, err := build(dir)
+	if err != nil {
+		return err
 	}
 	db := filepath.Join(dir, "load.db")
 
 	// Seed with the full service, with an API key of its own (the
 	// scenarios read items, which needs none).
-	out, err := exec.Command(bin, "keys", "add", "-db", db, "loadtest").Output()
+	out, err := exec.Command(bins.full, "keys", "add", "-db", db, "loadtest").Output()
 	if err != nil {
 		return fmt.Errorf("making an API key: %w", err)
 	}
 	key := strings.TrimSpace(string(out))
-	stop, base, _, err := start(bin, db, dir, false, false)
+	stop, base, _, err := start(bins, db, dir, false, false, false)
 	if err != nil {
 		return err
 	}
@@ -137,7 +140,7 @@ func run() error {
 	}
 	servers := map[bool]server{}
 	for _, bare := range []bool{true, false} {
-		stop, base, pid, err := start(bin, db, dir, bare, *pin)
+		stop, base, pid, err := start(bins, db, dir, bare, *pin, *metrics)
 		if err != nil {
 			return err
 		}
@@ -182,7 +185,11 @@ func run() error {
 	if *pin {
 		placement = "shop on CPU 1 with GOMAXPROCS=1, wrk on CPU 0"
 	}
-	fmt.Printf("wrk -t%d -c%d -d%s, best of %d alternating runs, %d items, %d CPUs, %s\n\n", *threads, *conns, *duration, *rounds, *items, numCPU(), placement)
+	full := "full"
+	if *metrics {
+		full = "full with -metrics"
+	}
+	fmt.Printf("wrk -t%d -c%d -d%s, best of %d alternating runs, %d items, %d CPUs, %s; %s\n\n", *threads, *conns, *duration, *rounds, *items, numCPU(), placement, full)
 	fmt.Println("| scenario | bare req/s | bare p99 | full req/s | full p99 | full/bare req/s | shop CPU per request, bare / full |")
 	fmt.Println("|---|---:|---:|---:|---:|---:|---:|")
 	for i, sc := range scenarios {
@@ -216,8 +223,33 @@ func numCPU() int {
 	return n
 }
 
-// start runs the shop on a free port and waits until it answers.
-func start(bin, db, dir string, bare, pin bool) (stop func(), base string, pid int, err error) {
+// binaries are the two builds of the shop a load test runs.
+type binaries struct {
+	full string // the shop
+	bare string // its test binary, for TestServeBare
+}
+
+// build builds the shop and its bare test binary into dir.
+func build(dir string) (binaries, error) {
+	b := binaries{full: filepath.Join(dir, "shop"), bare: filepath.Join(dir, "shop-bare.test")}
+	for _, args := range [][]string{
+		{"build", "-o", b.full, shopPackage},
+		{"test", "-c", "-tags", "loadtest", "-o", b.bare, shopPackage},
+	} {
+		cmd := exec.Command("go", args...)
+		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+		if err := cmd.Run(); err != nil {
+			return b, fmt.Errorf("go %s: %w", strings.Join(args, " "), err)
+		}
+	}
+	return b, nil
+}
+
+const shopPackage = "github.com/restwell/restwell/examples/shop"
+
+// start runs the shop, full (with -metrics if metrics) or bare, on a free
+// port and waits until it answers.
+func start(bins binaries, db, dir string, bare, pin, metrics bool) (stop func(), base string, pid int, err error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, "", 0, err
@@ -228,15 +260,19 @@ func start(bin, db, dir string, bare, pin bool) (stop func(), base string, pid i
 	if err != nil {
 		return nil, "", 0, err
 	}
-	args := []string{bin, "-addr", addr, "-db", db, "-rate", "1000000000/s", "-order-rate", "1000000000/s",
-		"-cursor-secret", strings.Repeat("k", 32), "-bare=" + strconv.FormatBool(bare)}
+	args := []string{bins.full, "-addr", addr, "-db", db, "-rate", "1000000000/s", "-order-rate", "1000000000/s",
+		"-cursor-secret", strings.Repeat("k", 32), "-metrics=" + strconv.FormatBool(metrics)}
+	env := os.Environ()
+	if bare {
+		args = []string{bins.bare, "-test.run", "^TestServeBare$", "-test.timeout", "0"}
+		env = append(env, "SHOP_LOADTEST_ADDR="+addr, "SHOP_DB="+db)
+	}
 	if pin {
 		args = append([]string{"taskset", "-c", "1"}, args...)
+		env = append(env, "GOMAXPROCS=1")
 	}
 	cmd := exec.Command(args[0], args[1:]...)
-	if pin {
-		cmd.Env = append(os.Environ(), "GOMAXPROCS=1")
-	}
+	cmd.Env = env
 	cmd.Stdout = io.Discard
 	cmd.Stderr = logFile
 	if err := cmd.Start(); err != nil {

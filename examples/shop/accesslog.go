@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"log/slog"
 	"net/http"
 	"time"
@@ -15,7 +14,8 @@ import (
 const maxLoggedPath = 256
 
 // accessLog writes one log record per request, once it is answered:
-// method, path, status, duration and request id. The path is the escaped
+// method, path, status, duration and request id (and, logged with the
+// request's context, the trace id and span id when it is traced). The path is the escaped
 // path the client sent (no control characters reach the log), cut to
 // maxLoggedPath bytes. A request whose handler panics past Recover (an
 // aborted response) is logged with status 0 before the panic goes on.
@@ -50,7 +50,7 @@ func accessLog(log *slog.Logger, next http.Handler) http.Handler {
 			if len(path) > maxLoggedPath {
 				path = path[:maxLoggedPath] + "..."
 			}
-			log.LogAttrs(context.Background(), level, "request",
+			log.LogAttrs(r.Context(), level, "request",
 				slog.String("method", r.Method),
 				slog.String("path", path),
 				slog.Int("status", status),

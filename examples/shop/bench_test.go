@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"net/http"
@@ -8,20 +9,30 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	apierrors "github.com/restwell/restwell/errors"
 )
 
-// Benchmarks of the item reads in-process (no network), with the full
-// middleware stack and with the bare handlers, to see what the middleware
-// costs per request. The access log goes to io.Discard (it is still
+// Benchmarks of the item reads in-process (no network), with the bare
+// handlers, the full middleware stack, and the full stack with Telemetry
+// (-metrics, exported by Prometheus), to see what the middleware and the
+// metrics cost per request. The access log goes to io.Discard (it is still
 // formatted). examples/loadtest measures the same over TCP with wrk.
 //
 //	go test ./examples/shop -run '^$' -bench . -benchmem
 func BenchmarkItemReads(b *testing.B) {
-	for _, bare := range []bool{true, false} {
+	for _, name := range []string{"bare", "full", "metrics"} {
 		cfg := testConfig(b)
-		cfg.Bare = bare
 		cfg.Rate.Limit, cfg.Rate.Window = 1e9, time.Second // decides every request, refuses none
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+		if name == "metrics" {
+			tel, err := NewTelemetry(b.Context(), TelemetryConfig{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { tel.Shutdown(context.Background()) })
+			cfg.Telemetry = tel
+		}
 		s, err := NewServer(b.Context(), cfg)
 		if err != nil {
 			b.Fatal(err)
@@ -33,9 +44,8 @@ func BenchmarkItemReads(b *testing.B) {
 			}
 		}
 		h := s.Handler()
-		name := "full"
-		if bare {
-			name = "bare"
+		if name == "bare" {
+			h = bareHandler(s)
 		}
 		for _, sc := range []struct{ name, path, inm string }{
 			{"item", "/api/v2/items/1", ""},
@@ -59,6 +69,17 @@ func BenchmarkItemReads(b *testing.B) {
 			})
 		}
 	}
+}
+
+// bareHandler serves the item reads of s, GET /api/v2/items and
+// GET /api/v2/items/{id}, with their handlers and none of the middleware:
+// what the middleware's cost is measured against, here and by
+// examples/loadtest (loadtest_test.go).
+func bareHandler(s *Server) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /api/v2/items", apierrors.Handler(s.listItems))
+	mux.Handle("GET /api/v2/items/{id}", apierrors.Handler(s.getItem))
+	return mux
 }
 
 // discardWriter is a ResponseWriter that keeps only the status.

@@ -26,7 +26,8 @@ type options struct {
 	cursorRandom   bool // no secret given: a random one for this process
 	corsOrigins    []string
 	logJSON        bool
-	bare           bool
+	metrics        bool   // OpenTelemetry, /metrics
+	otlpEndpoint   string // OTEL_EXPORTER_OTLP_ENDPOINT: OTLP instead of /metrics
 }
 
 // envFlag describes one flag and the environment variable that sets its
@@ -47,9 +48,13 @@ var flagSet = []envFlag{
 	{"log-format", "SHOP_LOG_FORMAT", "text", `log format, "text" or "json"`},
 }
 
-// bareFlag is the one boolean flag.
-var bareFlag = envFlag{"bare", "SHOP_BARE", "false",
-	"for the load benchmark (examples/loadtest) only: serve GET /api/v2/items and /api/v2/items/{id} with no middleware at all"}
+// boolFlags are the boolean flags.
+var boolFlags = []envFlag{
+	{"metrics", "SHOP_METRICS", "false", "export OpenTelemetry metrics and traces: every middleware decision (restwell_decisions_total: limited, replayed, " +
+		"precondition_failed, not_modified, deprecated_version, ...), store call durations and request durations (http_server_request_duration_seconds) " +
+		"as Prometheus text at GET /metrics, unauthenticated (firewall it), or by OTLP/HTTP to OTEL_EXPORTER_OTLP_ENDPOINT when that is set; " +
+		"a server span per request (W3C traceparent) whose trace_id and span_id every log record about the request carries"},
+}
 
 // parseOptions reads args, with defaults from getenv.
 func parseOptions(args []string, getenv func(string) string, stderr io.Writer) (options, error) {
@@ -63,15 +68,18 @@ func parseOptions(args []string, getenv func(string) string, stderr io.Writer) (
 		}
 		vals[f.name] = fs.String(f.name, def, f.usage+" (env "+f.env+")")
 	}
-	bareDef := false
-	if v := getenv(bareFlag.env); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			return options{}, fmt.Errorf("%s: %q is not a boolean", bareFlag.env, v)
+	bools := make(map[string]*bool, len(boolFlags))
+	for _, f := range boolFlags {
+		def := false
+		if v := getenv(f.env); v != "" {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return options{}, fmt.Errorf("%s: %q is not a boolean", f.env, v)
+			}
+			def = b
 		}
-		bareDef = b
+		bools[f.name] = fs.Bool(f.name, def, f.usage+" (env "+f.env+")")
 	}
-	bare := fs.Bool(bareFlag.name, bareDef, bareFlag.usage+" (env "+bareFlag.env+")")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: shop [flags]\n       shop keys add|list|revoke [-db FILE] [ACCOUNT]\n\n"+
 			"The example service of restwell; \"keys add\" prints a new API key for ACCOUNT (shop keys -h). Flags:\n\n")
@@ -114,7 +122,8 @@ func parseOptions(args []string, getenv func(string) string, stderr io.Writer) (
 	default:
 		return o, fmt.Errorf("-log-format: %q is neither text nor json", *vals["log-format"])
 	}
-	o.bare = *bare
+	o.metrics = *bools["metrics"]
+	o.otlpEndpoint = getenv("OTEL_EXPORTER_OTLP_ENDPOINT")
 	return o, nil
 }
 

@@ -141,7 +141,9 @@ func (s *Server) getItem(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	w.Header().Set("Cache-Control", etag.PrivateNoCache) // on the 304 too
-	if etag.Respond(w, r, etag.Validators{ETag: itemTag(it), LastModified: it.UpdatedAt}) {
+	v := etag.Validators{ETag: itemTag(it), LastModified: it.UpdatedAt}
+	if etag.Respond(w, r, v) {
+		s.cfg.Telemetry.observeCondition(r, v)
 		return nil
 	}
 	return writeJSON(w, http.StatusOK, it)

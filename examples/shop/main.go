@@ -30,7 +30,17 @@
 //	-cursor-secret    SHOP_CURSOR_SECRET    pagination cursor keys, 32+ bytes (random per process)
 //	-cors-origins     SHOP_CORS_ORIGINS     origins browsers may call from (none)
 //	-log-format       SHOP_LOG_FORMAT       text or json (text)
-//	-bare             SHOP_BARE             for examples/loadtest only: the item reads with no middleware
+//	-metrics          SHOP_METRICS          OpenTelemetry metrics at /metrics (or OTLP) and a trace id on every log record (off)
+//
+// With -metrics, every middleware decision, store call and request is
+// counted through OpenTelemetry and served as Prometheus text at
+// GET /metrics (restwell_decisions_total, restwell_store_duration_seconds,
+// http_server_request_duration_seconds, target_info, go_* and process_*),
+// or sent by OTLP/HTTP when OTEL_EXPORTER_OTLP_ENDPOINT is set. /metrics
+// is neither rate limited, nor logged, nor authenticated: expose it to
+// your scrapers only. Each request then has a server span continuing the
+// caller's traceparent, and the log records about it carry trace_id and
+// span_id besides request_id.
 //
 // Several replicas behind a load balancer share one database file (or,
 // copying this service, one database server), one Redis (-redis) and one
@@ -90,21 +100,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	// Log records are buffered and written every 100ms (logWriter).
-	lw := newLogWriter(stderr)
-	defer lw.Close()
-	var lh slog.Handler = slog.NewTextHandler(lw, nil)
+	var lh slog.Handler = slog.NewTextHandler(stderr, nil)
 	if o.logJSON {
-		lh = slog.NewJSONHandler(lw, nil)
+		lh = slog.NewJSONHandler(stderr, nil)
 	}
 	logger := slog.New(lh)
 	if o.cursorRandom {
 		logger.Warn("no -cursor-secret (SHOP_CURSOR_SECRET) set: cursors are signed with a random key, " +
 			"so they will not survive a restart nor work on another replica")
-	}
-
-	if o.bare {
-		logger.Warn("-bare: serving the item reads with no middleware, for the load benchmark only")
 	}
 
 	var rdb redis.UniversalClient
@@ -120,6 +123,20 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		rdb = c
 	}
 
+	var tel *Telemetry
+	if o.metrics {
+		if tel, err = NewTelemetry(ctx, TelemetryConfig{OTLPEndpoint: o.otlpEndpoint}); err != nil {
+			return err
+		}
+		defer func() {
+			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			defer cancel()
+			if err := tel.Shutdown(sctx); err != nil {
+				logger.Warn("telemetry: last export failed", "error", err)
+			}
+		}()
+	}
+
 	srv, err := NewServer(ctx, Config{
 		DB:             o.db,
 		Redis:          rdb,
@@ -129,7 +146,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		CursorKeys:     o.cursorKeys,
 		CORSOrigins:    o.corsOrigins,
 		Logger:         logger,
-		Bare:           o.bare,
+		Telemetry:      tel,
 	})
 	if err != nil {
 		return err
@@ -168,7 +185,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		logger.Info("made an API key for account demo, printed on stdout only this once")
 	}
 	printBanner(stdout, "http://"+ln.Addr().String(), o, demo, demoKey)
-	logger.Info("listening", "addr", ln.Addr().String(), "db", o.db, "redis", o.redis != "",
+	logger.Info("listening", "addr", ln.Addr().String(), "db", o.db, "redis", o.redis != "", "metrics", o.metrics,
 		"rate", o.rate.Limit, "rate_window", o.rate.Window, "order_rate", o.orderRate.Limit, "order_rate_window", o.orderRate.Window)
 
 	errc := make(chan error, 1)
@@ -205,6 +222,12 @@ func printBanner(w io.Writer, base string, o options, demo Item, key string) {
 	fmt.Fprintf(w, "shop listening on %s  (API docs: %s/docs)\n", base, base)
 	fmt.Fprintf(w, "database %s; rate limits and idempotency records %s\n\n", o.db,
 		map[bool]string{true: "in Redis at " + o.redis, false: "in memory"}[o.redis != ""])
+	switch {
+	case o.metrics && o.otlpEndpoint != "":
+		fmt.Fprintf(w, "metrics and traces sent by OTLP/HTTP to %s\n\n", o.otlpEndpoint)
+	case o.metrics:
+		fmt.Fprintf(w, "metrics (Prometheus text) at %s/metrics: not authenticated, expose it to your scrapers only\n\n", base)
+	}
 	auth := `"Authorization: Bearer $KEY"`
 	switch {
 	case key != "" && o.db == ":memory:":

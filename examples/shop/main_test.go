@@ -81,11 +81,17 @@ func TestParseOptions(t *testing.T) {
 		t.Errorf("flags over env: %+v, %v", o, err)
 	}
 
-	if o, err := parseOptions([]string{"-bare"}, func(string) string { return "" }, io.Discard); err != nil || !o.bare {
-		t.Errorf("-bare: %+v, %v", o, err)
+	if o, err := parseOptions([]string{"-metrics"}, func(string) string { return "" }, io.Discard); err != nil || !o.metrics {
+		t.Errorf("-metrics: %+v, %v", o, err)
+	}
+	if o, err := parseOptions(nil, func(k string) string { return map[string]string{"SHOP_METRICS": "true"}[k] }, io.Discard); err != nil || !o.metrics {
+		t.Errorf("SHOP_METRICS=true: %+v, %v", o, err)
+	}
+	if _, err := parseOptions(nil, func(k string) string { return map[string]string{"SHOP_METRICS": "yes please"}[k] }, io.Discard); err == nil {
+		t.Error("SHOP_METRICS=yes please accepted")
 	}
 	for _, args := range [][]string{
-		{"-bare=maybe"},
+		{"-metrics=often"}, {"-bare"},
 		{"-rate", "fast"}, {"-order-rate", "0/s"}, {"-cursor-secret", "short"}, {"-log-format", "xml"}, {"extra"}, {"-nope"},
 	} {
 		if _, err := parseOptions(args, func(string) string { return "" }, io.Discard); err == nil {

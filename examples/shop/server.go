@@ -54,14 +54,16 @@ type Config struct {
 	// means no cross-origin access (no CORS middleware at all).
 	CORSOrigins []string
 	// Logger receives the access log and errors. Nil means slog.Default().
+	// The Server adds "request_id" (requestid.LogHandler) to every record
+	// about a request, and with Telemetry "trace_id" and "span_id".
 	Logger *slog.Logger
+	// Telemetry, when set, receives every middleware's decisions, opens a
+	// server span per request and serves GET /metrics (see Telemetry).
+	// Nil means none, at no cost.
+	Telemetry *Telemetry
 	// Now is the clock cursors are issued and expired by. Nil means
 	// time.Now.
 	Now func() time.Time
-	// Bare serves the item reads with their handlers and none of the
-	// middleware, for measuring what the middleware costs. Only
-	// GET /api/v2/items and GET /api/v2/items/{id} are served then.
-	Bare bool
 }
 
 // Server is the shop: its store, its middleware and its routes. It is
@@ -125,6 +127,7 @@ func NewServer(ctx context.Context, cfg Config) (*Server, error) {
 	if s.log == nil {
 		s.log = slog.Default()
 	}
+	s.log = slog.New(cfg.Telemetry.logHandler(requestid.NewLogHandler(s.log.Handler())))
 	var err error
 	if s.itemSchema, err = apierrors.CompileSchema(itemSchemaJSON); err != nil {
 		return nil, fmt.Errorf("item schema: %w", err)
@@ -163,6 +166,7 @@ func NewServer(ctx context.Context, cfg Config) (*Server, error) {
 	if s.tags, err = etag.New(etag.Config{
 		Validators:     s.itemValidators,
 		RequireIfMatch: etag.RequireMethods(http.MethodPut, http.MethodPatch),
+		Observer:       cfg.Telemetry.Observer(),
 	}); err != nil {
 		return nil, err
 	}
@@ -192,6 +196,7 @@ func NewServer(ctx context.Context, cfg Config) (*Server, error) {
 		Store:        limitStore,
 		StoreFailure: failure,
 		Logger:       s.log,
+		Observer:     cfg.Telemetry.Observer(),
 	}); err != nil {
 		return nil, err
 	}
@@ -201,13 +206,15 @@ func NewServer(ctx context.Context, cfg Config) (*Server, error) {
 		Store:        orderLimitStore,
 		StoreFailure: failure,
 		Logger:       s.log,
+		Observer:     cfg.Telemetry.Observer(),
 	}); err != nil {
 		return nil, err
 	}
 	if s.idem, err = idempotency.New(idempotency.Config{
-		Store:  idemStore,
-		Scope:  s.caller,
-		Logger: s.log,
+		Store:    idemStore,
+		Scope:    s.caller,
+		Logger:   s.log,
+		Observer: cfg.Telemetry.Observer(),
 	}); err != nil {
 		return nil, err
 	}
@@ -221,6 +228,7 @@ func NewServer(ctx context.Context, cfg Config) (*Server, error) {
 		PathTemplate: "/api/v{version}",
 		PathMode:     versioning.RewritePath,
 		ClientKey:    func(r *http.Request) string { c, _ := s.clientKey(r); return c },
+		Observer:     cfg.Telemetry.Observer(),
 		Logger:       s.log,
 	}); err != nil {
 		return nil, err
@@ -253,9 +261,9 @@ func NewServer(ctx context.Context, cfg Config) (*Server, error) {
 	s.catalogTag = etag.Of(s.catalog)
 	s.mux = http.NewServeMux()
 	for _, rt := range s.routes() {
-		s.mux.Handle(rt.pattern, rt.handler)
+		s.mux.Handle(rt.pattern, cfg.Telemetry.route(rt.pattern, rt.handler))
 	}
-	s.handler = s.stack(s.mux)
+	s.handler = cfg.Telemetry.serve(s.stack(s.mux))
 	return s, nil
 }
 
@@ -269,6 +277,8 @@ func (s *Server) Handler() http.Handler { return s.handler }
 //
 //   - requestid: every response, even a panic's, carries X-Request-ID, and
 //     everything inside can log it;
+//   - with Telemetry, the server span: it continues the caller's trace
+//     (traceparent), and every log record below carries its trace id;
 //   - the errors Renderer: every error below is written in one format;
 //   - the access log: one record per request, with the final status;
 //   - Recover: a panic becomes a logged 500 the access log sees;
@@ -287,9 +297,6 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // Route-specific middleware (etag, idempotency, the orders limit) sits
 // inside the router, where r.PathValue and r.Pattern are known.
 func (s *Server) stack(mux *http.ServeMux) http.Handler {
-	if s.cfg.Bare {
-		return mux
-	}
 	h := apierrors.WrapMux(mux)
 	h = s.converter.Handler(h)
 	h = s.versions.Handler(h)
@@ -308,6 +315,7 @@ func (s *Server) stack(mux *http.ServeMux) http.Handler {
 	h = apierrors.Recover(h)
 	h = accessLog(s.log, h)
 	h = (&apierrors.Renderer{Logger: s.log}).Handler(h)
+	h = s.cfg.Telemetry.traced(h)
 	return requestid.Handler(h)
 }
 
@@ -321,12 +329,6 @@ type route struct {
 // describes exactly these (TestOpenAPICoversRoutes).
 func (s *Server) routes() []route {
 	h := func(f func(http.ResponseWriter, *http.Request) error) http.Handler { return apierrors.Handler(f) }
-	if s.cfg.Bare {
-		return []route{
-			{"GET /api/v2/items", h(s.listItems)},
-			{"GET /api/v2/items/{id}", h(s.getItem)},
-		}
-	}
 	// Writes to an item go through the etag middleware, which checks
 	// If-Match against itemValidators before the handler runs.
 	write := func(f func(http.ResponseWriter, *http.Request) error) http.Handler {

@@ -103,7 +103,7 @@ func startShop(t *testing.T, cfg Config) *testShop {
 		ts.Close()
 		srv.Close()
 	})
-	return &testShop{t: t, srv: srv, ts: ts, db: cfg.DB, logs: logs, client: ts.Client(), rateFields: !cfg.Bare}
+	return &testShop{t: t, srv: srv, ts: ts, db: cfg.DB, logs: logs, client: ts.Client(), rateFields: true}
 }
 
 // response is what a request got.
@@ -176,9 +176,7 @@ func (s *testShop) doContext(ctx context.Context, method, path, body string, hdr
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	if !s.srv.cfg.Bare {
-		req.Header.Set("Authorization", s.bearer(defaultAccount))
-	}
+	req.Header.Set("Authorization", s.bearer(defaultAccount))
 	for i := 0; i+1 < len(hdr); i += 2 {
 		if hdr[i+1] == "" {
 			req.Header.Del(hdr[i])
