@@ -25,4 +25,12 @@
 // switch a replica to its fallback, and with ratelimit.Config.Replicas
 // each replica enforces its share of every quota, so that the replicas
 // together stay within it; see ratelimit.Config.Replicas for the bound.
+//
+// # Idempotency records while Redis is slow or down
+//
+// IdempotencyConfig.Timeout (5s by default) bounds each call of an
+// IdempotencyStore, the completion included, which the middleware makes
+// with a context the client's disconnect does not cancel. A failed or
+// timed-out call is a store failure: the middleware applies its
+// idempotency.Config.StoreFailure mode (503 by default).
 package redisstore
