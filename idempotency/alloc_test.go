@@ -8,8 +8,9 @@ import (
 
 // TestHotPathAllocs bounds the allocations of a first request and of a
 // replay through the middleware, as BenchmarkFirstRequest and
-// BenchmarkReplay make them, handler included: 9 and 3 today (one is the
-// detached context of the completion, which every store gets). The bounds
+// BenchmarkReplay make them, handler included: 10 and 5 today (one is the
+// detached context of the completion, which every store gets; each
+// replayed or recorded header field is one copied slice). The bounds
 // leave room for the race detector, under which a few more values escape
 // to the heap.
 func TestHotPathAllocs(t *testing.T) {
@@ -31,10 +32,10 @@ func TestHotPathAllocs(t *testing.T) {
 		h.ServeHTTP(w, br.reset("alloc-1"))
 	})
 	t.Logf("first request %.2f allocs, replay %.2f", first, replay)
-	if first > 11 {
-		t.Errorf("first request: %.2f allocations, want at most 11", first)
+	if first > 12 {
+		t.Errorf("first request: %.2f allocations, want at most 12", first)
 	}
-	if replay > 4 {
-		t.Errorf("replay: %.2f allocations, want at most 4", replay)
+	if replay > 6 {
+		t.Errorf("replay: %.2f allocations, want at most 6", replay)
 	}
 }

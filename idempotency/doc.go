@@ -63,11 +63,13 @@
 // by clients, and the draft's security considerations warn that a key
 // space shared between clients lets one client, by guess or by reuse, be
 // served a response meant for another: another tenant's order, with its
-// customer's data. The default scope, DefaultScope, is a hash of the
-// Authorization header, or else the client address. Both are fallbacks
-// (a refreshed access token or a new address starts a new scope); set
-// Config.Scope to the authenticated account or tenant. A single key space
-// for all callers must be chosen explicitly, with Global.
+// customer's data. The default scope, DefaultScope(nil), is a hash of
+// the Authorization header, or else the client address. Behind proxies,
+// DefaultScope takes the address from a ratelimit.ClientIP that knows
+// them (DefaultScope(ip.Key)). Both are fallbacks (a refreshed access
+// token or a new address starts a new scope); set Config.Scope to the
+// authenticated account or tenant. A single key space for all callers
+// must be chosen explicitly, with Global.
 //
 // # What is recorded
 //

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -383,19 +384,14 @@ func (m *Middleware) answer(w http.ResponseWriter, r *http.Request, rec *Record,
 	default:
 		res := rec.Response
 		h := w.Header()
-		// The recorded values are shared with other replays: copy them,
-		// into one slice with the two fields added here.
-		all := make([]string, 0, len(res.Header)+2)
+		// The recorded values are shared with other replays: copy them.
 		for k, v := range res.Header {
-			all = append(all, v...)
-			h[k] = all[len(all)-len(v) : len(all) : len(all)]
+			h[k] = slices.Clone(v)
 		}
-		all = append(all, "true")
-		h["Idempotent-Replayed"] = all[len(all)-1 : len(all) : len(all)]
+		h["Idempotent-Replayed"] = []string{"true"}
 		status := replayStatus(res.Status)
 		if bodyAllowed(status) {
-			all = append(all, strconv.Itoa(len(res.Body)))
-			h["Content-Length"] = all[len(all)-1 : len(all) : len(all)]
+			h["Content-Length"] = []string{strconv.Itoa(len(res.Body))}
 		}
 		w.WriteHeader(status)
 		if len(res.Body) > 0 {
@@ -512,35 +508,21 @@ func (c *call) run(m *Middleware, w http.ResponseWriter, r *http.Request, next h
 	}
 }
 
-// responseBox is a Response with room for the values of its header
-// fields, so that a typical response is recorded with one allocation for
-// both.
-type responseBox struct {
-	res  Response
-	vals [4]string
-}
-
 // response returns the Response to record for a handler's status and
 // header: the replayable fields of h, copied. A handler sets few fields,
 // so it walks h rather than the allowlist.
 func (m *Middleware) response(status int, h http.Header) *Response {
-	box := &responseBox{res: Response{Status: status}}
-	var out http.Header
-	all := box.vals[:0]
+	res := &Response{Status: status}
 	for k, vs := range h {
 		if len(vs) == 0 || !m.replay[k] {
 			continue
 		}
-		if out == nil {
-			out = make(http.Header, 4)
+		if res.Header == nil {
+			res.Header = make(http.Header, 4)
 		}
-		// Past the room in box, append moves on to a new array; the
-		// fields already copied keep theirs.
-		all = append(all, vs...)
-		out[k] = all[len(all)-len(vs) : len(all) : len(all)]
+		res.Header[k] = slices.Clone(vs)
 	}
-	box.res.Header = out
-	return &box.res
+	return res
 }
 
 func (c *call) complete(r *http.Request, res *Response) {

@@ -50,4 +50,12 @@
 // announces itself every RateLimitConfig.Heartbeat (5s), in the
 // background and never in a decision's round trip, in a set at
 // Prefix + "replicas" whose members expire after three heartbeats.
+//
+// # Idempotency records while Redis is slow or down
+//
+// IdempotencyConfig.Timeout (5s by default) bounds each call of an
+// IdempotencyStore, the completion included, which the middleware makes
+// with a context the client's disconnect does not cancel. A failed or
+// timed-out call is a store failure: the middleware applies its
+// idempotency.Config.StoreFailure mode (503 by default).
 package redisstore

@@ -101,7 +101,8 @@ func ExampleNewIdempotencyStore() {
 	defer rdb.Close()
 
 	store, err := redisstore.NewIdempotencyStore(rdb, redisstore.IdempotencyConfig{
-		Prefix: runPrefix("idem"), // in a service, a fixed one: "shop:idem:"
+		Prefix:  runPrefix("idem"), // in a service, a fixed one: "shop:idem:"
+		Timeout: 2 * time.Second,   // each round trip; 503 past it (default 5s)
 	})
 	if err != nil {
 		log.Fatal(err)

@@ -16,6 +16,11 @@
 //	if err := store.CreateTable(ctx); err != nil { ... }
 //	idem, err := idempotency.New(idempotency.Config{Store: store})
 //
+// Config.Timeout (5s by default) bounds each call of the store, so that a
+// row lock held by another transaction or a lost connection ends as a
+// store failure (idempotency.Config.StoreFailure) rather than a request
+// that waits.
+//
 // Rows are not deleted when records expire; expired rows are ignored and
 // reused. Call DeleteExpired now and then (every few minutes, from one
 // instance or all) to keep the table small.

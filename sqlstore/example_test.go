@@ -66,7 +66,10 @@ func Example() {
 	db.SetMaxOpenConns(1)
 
 	ctx := context.Background()
-	store, err := sqlstore.New(db, sqlstore.Config{Dialect: sqlstore.SQLite})
+	store, err := sqlstore.New(db, sqlstore.Config{
+		Dialect: sqlstore.SQLite,
+		Timeout: 2 * time.Second, // each statement; 503 past it (default 5s)
+	})
 	if err != nil {
 		log.Fatal(err)
 	}
