@@ -1,6 +1,6 @@
 // Package reqstate holds what the restwell middleware know about one
 // request: the request identifier, the error renderer, the negotiated
-// version and the rate limiter's mark.
+// version and the rate limiter's header values.
 //
 // The first middleware that needs to pass something on allocates one
 // State, which is at once the request's context node (reached through a
@@ -49,13 +49,10 @@ type State struct {
 	VersionFields [2]string
 	VersionSource uint8
 
-	// Limited marks that a rate limiter has reported its policies on the
-	// response of this request: an inner limiter joins its items to the
-	// RateLimit and RateLimit-Policy lists only then. LimitFields backs
-	// the RateLimit-Policy, RateLimit and Retry-After values of the
-	// limiter that set the mark.
-	Limited     bool
-	LimitFields [3]string
+	// LimitFields backs the RateLimit-Policy value, its nesting mark
+	// slot, and the RateLimit and Retry-After values of the first rate
+	// limiter that reports on the request's response.
+	LimitFields [4]string
 }
 
 // Value returns s for the package's key and asks the parent otherwise.
