@@ -122,6 +122,7 @@ func BenchmarkStack(b *testing.B) {
 			}
 			b.ReportAllocs()
 			b.ResetTimer()
+			start := cpuTime()
 			for i := 0; i < b.N; i++ {
 				w.reset()
 				h.ServeHTTP(w, p.next(keys[i%idemKeys]))
@@ -129,6 +130,8 @@ func BenchmarkStack(b *testing.B) {
 					b.Fatalf("request %d: status %d, Idempotent-Replayed %q", i, w.status, w.h.Get("Idempotent-Replayed"))
 				}
 			}
+			b.StopTimer()
+			reportCPU(b, start)
 		})
 	}
 }
