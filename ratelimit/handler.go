@@ -133,13 +133,12 @@ func nested(h http.Header) bool {
 // every dynamic value and, unless the request's shared state has room for
 // them, one array of value slices.
 func (l *Limiter) setHeaders(h http.Header, d *Decision, r *http.Request) []string {
-	p := &l.policies[d.index]
 	res := &d.results[d.index]
 	reset := seconds(res.Reset)
 
 	var buf [160]byte
-	b := sfv.AppendString(buf[:0], p.Name)
-	b = sfv.AppendParam(b, "r", res.Remaining)
+	b := append(buf[:0], l.items[d.index]...) // the name and ";r="
+	b = sfv.AppendInteger(b, res.Remaining)
 	b = sfv.AppendParam(b, "t", reset)
 	b = l.appendPartition(b, d)
 	rl := len(b)
