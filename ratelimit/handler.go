@@ -161,7 +161,10 @@ func (l *Limiter) setHeaders(h http.Header, d *Decision, r *http.Request) []stri
 
 	// RateLimit-Policy, its mark slot, RateLimit, Retry-After and the
 	// three legacy fields.
-	size := 4
+	size := 3
+	if !d.Allowed {
+		size = 4
+	}
 	if l.legacy {
 		size = 7
 	}

@@ -50,9 +50,9 @@ type State struct {
 	VersionSource uint8
 
 	// LimitFields backs the RateLimit-Policy value, its nesting mark
-	// slot, and the RateLimit and Retry-After values of the first rate
-	// limiter that reports on the request's response.
-	LimitFields [4]string
+	// slot and the RateLimit value of the first rate limiter that admits
+	// the request.
+	LimitFields [3]string
 }
 
 // Value returns s for the package's key and asks the parent otherwise.
