@@ -18,8 +18,12 @@ bench=${BENCH:-.}
 count=${COUNT:-3}
 benchtime=${BENCHTIME:-1s}
 
+# The machine's load, before and after, says how far to trust the run.
+loadavg() { [ -r /proc/loadavg ] && echo "load average $1: $(cut -d' ' -f1-3 /proc/loadavg)" >&2 || true; }
+loadavg "at start"
 echo "+ go test -run '^\$' -bench $(printf %q "$bench") -benchmem -count $(printf %q "$count") -benchtime $(printf %q "$benchtime") -timeout 60m ./bench/ | tee bench/results.txt" >&2
 go test -run '^$' -bench "$bench" -benchmem -count "$count" -benchtime "$benchtime" -timeout 60m ./bench/ | tee bench/results.txt
+loadavg "at end"
 
 # Write to a temporary file first so that a failure leaves the old
 # BENCHMARKS.md in place rather than half a new one.
