@@ -95,7 +95,11 @@ func (l *Limiter) Handler(next http.Handler) http.Handler {
 				// limiter joins its items to them, until next returns.
 				v := l.setHeaders(w.Header(), &d, r)
 				v[1] = nestMark
-				defer func() { v[1] = "" }()
+				defer func() {
+					if v[1] == nestMark { // else a handler's h.Add filled the slot
+						v[1] = ""
+					}
+				}()
 			}
 			next.ServeHTTP(w, r)
 			return

@@ -173,3 +173,24 @@ func TestMarkEndsWithRequest(t *testing.T) {
 		})
 	}
 }
+
+// A value a handler adds to RateLimit-Policy takes the mark's slot; the
+// limiter leaves it as the handler set it.
+func TestHandlerAddKept(t *testing.T) {
+	l, err := New(Config{Policies: []Policy{{Name: "default", Limit: 1000, Window: time.Minute}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := l.Handler(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Add("RateLimit-Policy", `"handler";q=1;w=1`)
+	}))
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest(http.MethodGet, "/", nil)
+	req.RemoteAddr = "192.0.2.13:1234"
+	h.ServeHTTP(rec, req)
+	got := rec.Header().Values("RateLimit-Policy")
+	want := []string{`"default";q=1000;w=60`, `"handler";q=1;w=1`}
+	if len(got) != len(want) || got[0] != want[0] || got[1] != want[1] {
+		t.Errorf("RateLimit-Policy = %q, want %q", got, want)
+	}
+}
