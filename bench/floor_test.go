@@ -65,11 +65,13 @@ func run(b *testing.B, h http.Handler, r func() *http.Request, want int) {
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
+	start := cpuTime()
 	for i := 0; i < b.N; i++ {
 		w.reset()
 		h.ServeHTTP(w, r())
 	}
 	b.StopTimer()
+	reportCPU(b, start)
 	if got := w.code(); got != want {
 		b.Fatalf("last status %d, want %d", got, want)
 	}

@@ -3,6 +3,7 @@ package bench
 import (
 	"net/http"
 	"strconv"
+	"testing"
 )
 
 // benchWriter is a minimal ResponseWriter reused across iterations, so
@@ -62,4 +63,15 @@ func benchAddrs(from, n int) []string {
 		addrs[i] = clientIP(from+i) + ":40000"
 	}
 	return addrs
+}
+
+// reportCPU reports cpu-ns/op, the process's CPU time (every goroutine's,
+// the garbage collector's included) since start, a cpuTime reading, per
+// iteration. Other jobs on a busy machine stretch ns/op, which is wall
+// time, far more than they stretch it. It reports nothing where the
+// platform has no CPU clock.
+func reportCPU(b *testing.B, start int64) {
+	if end := cpuTime(); start != 0 && end != 0 && b.N > 0 {
+		b.ReportMetric(float64(end-start)/float64(b.N), "cpu-ns/op")
+	}
 }

@@ -221,11 +221,13 @@ func BenchmarkRateLimit(b *testing.B) {
 			var o outcome
 			b.ReportAllocs()
 			b.ResetTimer()
+			start := cpuTime()
 			for i := 0; i < b.N; i++ {
 				r.RemoteAddr = addrs[i%keys]
 				o.add(serve(h, w, r))
 			}
 			b.StopTimer()
+			reportCPU(b, start)
 			o.report(b, l.name, 0)
 		}
 	}
@@ -240,6 +242,7 @@ func BenchmarkRateLimit(b *testing.B) {
 			var total outcome
 			b.ReportAllocs()
 			b.ResetTimer()
+			start := cpuTime()
 			b.RunParallel(func(pb *testing.PB) {
 				r, _ := http.NewRequest("GET", "http://example.com/items", nil)
 				w := newBenchWriter()
@@ -255,6 +258,7 @@ func BenchmarkRateLimit(b *testing.B) {
 				mu.Unlock()
 			})
 			b.StopTimer()
+			reportCPU(b, start)
 			total.report(b, l.name, 0)
 		}
 	}
@@ -275,6 +279,7 @@ func BenchmarkRateLimit(b *testing.B) {
 			var o outcome
 			b.ReportAllocs()
 			b.ResetTimer()
+			start := cpuTime()
 			for i := 0; i < b.N; i++ {
 				if i&1 == 0 {
 					r.RemoteAddr = spent[i>>1%len(spent)]
@@ -284,6 +289,7 @@ func BenchmarkRateLimit(b *testing.B) {
 				o.add(serve(h, w, r))
 			}
 			b.StopTimer()
+			reportCPU(b, start)
 			o.report(b, l.name, 50)
 		}
 	}
@@ -302,6 +308,7 @@ func BenchmarkRateLimit(b *testing.B) {
 			var o outcome
 			b.ReportAllocs()
 			b.ResetTimer()
+			start := cpuTime()
 			for i := 0; i < b.N; i++ {
 				if i%batch == 0 {
 					rec = httptest.NewRecorder()
@@ -311,6 +318,7 @@ func BenchmarkRateLimit(b *testing.B) {
 				o.add(rec.Code)
 			}
 			b.StopTimer()
+			reportCPU(b, start)
 			o.report(b, l.name, 0)
 		}
 	}

@@ -391,6 +391,7 @@ func BenchmarkRedisRateLimit(b *testing.B) {
 				b.ReportAllocs()
 				b.ResetTimer()
 				cnt.n.Store(0)
+				start := cpuTime()
 				b.RunParallel(func(pb *testing.PB) {
 					r := httptest.NewRequest(http.MethodGet, "/", nil)
 					w := newBenchWriter()
@@ -411,6 +412,7 @@ func BenchmarkRedisRateLimit(b *testing.B) {
 				if b.Failed() {
 					b.FailNow()
 				}
+				reportCPU(b, start)
 				b.ReportMetric(float64(cnt.n.Load())/float64(b.N), "roundtrips/op")
 			})
 		}
@@ -426,6 +428,7 @@ func redisSerial(b *testing.B, lib redisLib, addrs []string) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	cnt.n.Store(0)
+	start := cpuTime()
 	for i := 0; i < b.N; i++ {
 		r.RemoteAddr = addrs[i%len(addrs)]
 		w.reset()
@@ -435,6 +438,7 @@ func redisSerial(b *testing.B, lib redisLib, addrs []string) {
 		}
 	}
 	b.StopTimer()
+	reportCPU(b, start)
 	b.ReportMetric(float64(cnt.n.Load())/float64(b.N), "roundtrips/op")
 }
 

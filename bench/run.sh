@@ -5,6 +5,8 @@
 #
 #	BENCH  benchmarks to run, a go test -bench pattern (default: all)
 #	COUNT  runs of each benchmark; the report uses the median (default: 3)
+#	BENCHTIME  go test -benchtime for each run, such as 200ms or 20000x
+#	       (default: go test's 1s)
 #
 # Benchmarks that need Redis skip without it; set RESTWELL_REQUIRE_REDIS=1
 # to make them fail instead.
@@ -14,9 +16,14 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 bench=${BENCH:-.}
 count=${COUNT:-3}
+benchtime=${BENCHTIME:-1s}
 
-echo "+ go test -run '^\$' -bench $(printf %q "$bench") -benchmem -count $(printf %q "$count") -timeout 60m ./bench/ | tee bench/results.txt" >&2
-go test -run '^$' -bench "$bench" -benchmem -count "$count" -timeout 60m ./bench/ | tee bench/results.txt
+# The machine's load, before and after, says how far to trust the run.
+loadavg() { [ -r /proc/loadavg ] && echo "load average $1: $(cut -d' ' -f1-3 /proc/loadavg)" >&2 || true; }
+loadavg "at start"
+echo "+ go test -run '^\$' -bench $(printf %q "$bench") -benchmem -count $(printf %q "$count") -benchtime $(printf %q "$benchtime") -timeout 60m ./bench/ | tee bench/results.txt" >&2
+go test -run '^$' -bench "$bench" -benchmem -count "$count" -benchtime "$benchtime" -timeout 60m ./bench/ | tee bench/results.txt
+loadavg "at end"
 
 # Write to a temporary file first so that a failure leaves the old
 # BENCHMARKS.md in place rather than half a new one.

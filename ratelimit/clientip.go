@@ -204,6 +204,9 @@ func (c *ClientIP) isTrusted(a netip.Addr) bool {
 
 // parsePeer parses http.Request.RemoteAddr: host:port, or a bare address.
 func parsePeer(s string) (netip.Addr, string, bool) {
+	if a, text, ok := parsePeer4(s); ok {
+		return a, text, true
+	}
 	var a netip.Addr
 	var text string
 	if ap, err := netip.ParseAddrPort(s); err == nil {
@@ -219,6 +222,52 @@ func parsePeer(s string) (netip.Addr, string, bool) {
 	}
 	a, text = normalize(a, text)
 	return a, text, true
+}
+
+// parsePeer4 parses the common form of RemoteAddr, a dotted-decimal IPv4
+// address and a port of at most five digits, as netip.ParseAddrPort
+// would, at a fraction of its cost. It reports false for anything else,
+// which parsePeer then hands to netip.
+func parsePeer4(s string) (netip.Addr, string, bool) {
+	var ip [4]byte
+	i := 0
+	for k := range ip {
+		if k > 0 {
+			if i >= len(s) || s[i] != '.' {
+				return netip.Addr{}, "", false
+			}
+			i++
+		}
+		start, v := i, 0
+		for i < len(s) && i-start < 3 && '0' <= s[i] && s[i] <= '9' {
+			v = v*10 + int(s[i]-'0')
+			i++
+		}
+		// netip rejects a leading zero, as in "01".
+		if i == start || v > 255 || s[start] == '0' && i-start > 1 {
+			return netip.Addr{}, "", false
+		}
+		ip[k] = byte(v)
+	}
+	colon := i
+	if i >= len(s) || s[i] != ':' {
+		return netip.Addr{}, "", false
+	}
+	i++
+	if n := len(s) - i; n == 0 || n > 5 {
+		return netip.Addr{}, "", false
+	}
+	port := 0
+	for ; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return netip.Addr{}, "", false
+		}
+		port = port*10 + int(s[i]-'0')
+	}
+	if port > 65535 {
+		return netip.Addr{}, "", false
+	}
+	return netip.AddrFrom4(ip), s[:colon], true
 }
 
 // normalize unmaps an IPv4-mapped address and drops a zone; text is then

@@ -9,9 +9,6 @@ import (
 	"net/http"
 	"sync"
 	"time"
-
-	apierrors "github.com/restwell/restwell/errors"
-	"github.com/restwell/restwell/internal/reqstate"
 )
 
 // This file holds concurrency limits: policies whose unit is
@@ -244,7 +241,7 @@ func (l *Limiter) concurrentHandler(next http.Handler) http.Handler {
 		}
 		if !d.Allowed {
 			if d.index >= 0 {
-				l.setHeaders(w.Header(), &d, reqstate.From(r.Context()))
+				l.setHeaders(w.Header(), &d, r)
 			}
 			l.errorHandler(w, r, l.limited(&d))
 			return
@@ -253,33 +250,17 @@ func (l *Limiter) concurrentHandler(next http.Handler) http.Handler {
 		// outlives a client that went away.
 		defer lease.Release(context.WithoutCancel(r.Context())) //nolint:errcheck // logged by Release
 		if d.index >= 0 {
-			st, r2 := reqstate.Attach(r)
-			l.setHeaders(w.Header(), &d, st)
-			st.Limited = true
-			r = r2
+			// Mark the fields as this request's until next returns, as
+			// Handler does.
+			v := l.setHeaders(w.Header(), &d, r)
+			v[1] = nestMark
+			defer func() {
+				if v[1] == nestMark {
+					v[1] = ""
+				}
+			}()
 		}
 		next.ServeHTTP(w, r)
-	})
-}
-
-// writeDecideError writes the 400 or 503 of a decision that failed.
-func (l *Limiter) writeDecideError(w http.ResponseWriter, r *http.Request, err error, cost int64) {
-	h := w.Header()
-	if err == ErrCostTooHigh {
-		if st := reqstate.From(r.Context()); st != nil && st.Limited {
-			addField(h, hdrPolicy, l.policyHeader[0])
-		} else {
-			h[hdrPolicy] = []string{l.policyHeader[0]}
-		}
-		l.errorHandler(w, r, costError(cost, l.minBurst))
-		return
-	}
-	h[hdrRetryAfter] = []string{l.retryHeader}
-	l.errorHandler(w, r, &apierrors.Error{
-		Status:  http.StatusServiceUnavailable,
-		Code:    "unavailable",
-		Message: "rate limiting is temporarily unavailable; retry later",
-		Err:     err,
 	})
 }
 

@@ -83,15 +83,18 @@
 // Limiters nest: a stricter limiter around one route, inside a
 // service-wide one, adds its items to the RateLimit-Policy and RateLimit
 // lists the outer one set, so clients see both. Give the policies of
-// nested limiters distinct names. An admitted request carries a mark that
-// tells an inner limiter to join the lists; without it the fields are
-// replaced, whatever a handler, a proxied upstream or an earlier use of a
-// reused ResponseWriter left there, so their values never grow.
+// nested limiters distinct names. While an admitted request is inside a
+// limiter, the fields that limiter set carry a mark (in the value slice,
+// invisible on the wire) that tells an inner limiter to join the lists;
+// the limiter removes it when its handler returns. Without the mark the
+// fields are replaced, whatever a handler, a proxied upstream or an
+// earlier use of a reused ResponseWriter left there, so their values
+// never grow.
 //
-// The middleware works alone around any handler; the mark costs one copy
-// of the request. Used with the other middleware of this module it shares
-// one per-request value with them, so that the whole stack copies each
-// request once.
+// The middleware works alone around any handler and never copies the
+// request. Used with the other middleware of this module it keeps its
+// header values in the per-request value they share, which saves it an
+// allocation.
 //
 // A refused request gets 429 Too Many Requests with Retry-After in
 // seconds: the exact wait until every policy admits the request, rounded

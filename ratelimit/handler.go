@@ -73,59 +73,84 @@ func (l *Limiter) Handler(next http.Handler) http.Handler {
 		err = l.decide(r.Context(), key, cost, &d)
 		l.observeDecision(r.Context(), &d, err, start, true)
 		if err != nil {
-			h := w.Header()
-			if err == ErrCostTooHigh {
-				if st := reqstate.From(r.Context()); st != nil && st.Limited {
-					addField(h, hdrPolicy, l.policyHeader[0])
-				} else {
-					h[hdrPolicy] = []string{l.policyHeader[0]}
-				}
-				l.errorHandler(w, r, costError(cost, l.minBurst))
-				return
-			}
-			h[hdrRetryAfter] = []string{l.retryHeader}
-			l.errorHandler(w, r, &apierrors.Error{
-				Status:  http.StatusServiceUnavailable,
-				Code:    "unavailable",
-				Message: "rate limiting is temporarily unavailable; retry later",
-				Err:     err,
-			})
+			l.writeDecideError(w, r, err, cost)
 			return
 		}
 		if d.Allowed {
 			if d.index >= 0 {
-				// Mark the request so that an inner limiter joins its
-				// items to these fields.
-				st, r2 := reqstate.Attach(r)
-				l.setHeaders(w.Header(), &d, st)
-				st.Limited = true
-				r = r2
+				// Mark the fields as this request's, so that an inner
+				// limiter joins its items to them, until next returns.
+				v := l.setHeaders(w.Header(), &d, r)
+				v[1] = nestMark
+				defer func() {
+					if v[1] == nestMark { // else a handler's h.Add filled the slot
+						v[1] = ""
+					}
+				}()
 			}
 			next.ServeHTTP(w, r)
 			return
 		}
 		if d.index >= 0 {
-			l.setHeaders(w.Header(), &d, reqstate.From(r.Context()))
+			l.setHeaders(w.Header(), &d, r)
 		}
 		l.errorHandler(w, r, l.limited(&d))
 	})
 }
 
-// setHeaders sets the rate limit fields of d on h. When st carries the
-// mark of an outer limiter, this limiter's items join the RateLimit and
-// RateLimit-Policy lists; otherwise the fields are replaced, whatever a
-// handler, an upstream or an earlier use of the writer left there.
+// writeDecideError writes the 400 or 503 of a decision that failed.
+func (l *Limiter) writeDecideError(w http.ResponseWriter, r *http.Request, err error, cost int64) {
+	h := w.Header()
+	if err == ErrCostTooHigh {
+		if nested(h) {
+			addField(h, hdrPolicy, l.policyHeader[0])
+		} else {
+			h[hdrPolicy] = []string{l.policyHeader[0]}
+		}
+		l.errorHandler(w, r, costError(cost, l.minBurst))
+		return
+	}
+	h[hdrRetryAfter] = []string{l.retryHeader}
+	l.errorHandler(w, r, &apierrors.Error{
+		Status:  http.StatusServiceUnavailable,
+		Code:    "unavailable",
+		Message: "rate limiting is temporarily unavailable; retry later",
+		Err:     err,
+	})
+}
+
+// nestMark, in the slot after the RateLimit-Policy value a limiter set
+// (within the value slice's capacity, beyond its length), says that the
+// request is still inside that limiter: an inner limiter then joins its
+// items to the lists. The limiter clears it when its next handler
+// returns, so a reused writer's leftover field never carries it; a value
+// read from the wire or set by a handler cannot, as it holds a NUL byte.
+const nestMark = "\x00ratelimit: reported by an outer limiter"
+
+// nested reports whether h carries the fields of a limiter that the
+// request is still inside.
+func nested(h http.Header) bool {
+	v := h[hdrPolicy]
+	return len(v) == 1 && cap(v) >= 2 && v[:2][1] == nestMark
+}
+
+// setHeaders sets the rate limit fields of d on h. When h carries the
+// mark of an outer limiter (see nested), this limiter's items join the
+// RateLimit and RateLimit-Policy lists; otherwise the fields are
+// replaced, whatever a handler, an upstream or an earlier use of the
+// writer left there.
 //
-// It allocates one string holding every dynamic value and, unless st has
-// room for them, one array of value slices.
-func (l *Limiter) setHeaders(h http.Header, d *Decision, st *reqstate.State) {
-	p := &l.policies[d.index]
+// It returns the value slices it set, whose element 1 is the mark slot
+// of the RateLimit-Policy value (empty). It allocates one string holding
+// every dynamic value and, unless the request's shared state has room for
+// them, one array of value slices.
+func (l *Limiter) setHeaders(h http.Header, d *Decision, r *http.Request) []string {
 	res := &d.results[d.index]
 	reset := seconds(res.Reset)
 
 	var buf [160]byte
-	b := sfv.AppendString(buf[:0], p.Name)
-	b = sfv.AppendParam(b, "r", res.Remaining)
+	b := append(buf[:0], l.items[d.index]...) // the name and ";r="
+	b = sfv.AppendInteger(b, res.Remaining)
 	b = sfv.AppendParam(b, "t", reset)
 	b = l.appendPartition(b, d)
 	rl := len(b)
@@ -146,37 +171,41 @@ func (l *Limiter) setHeaders(h http.Header, d *Decision, st *reqstate.State) {
 	}
 	s := string(b)
 
-	size := 3 // RateLimit-Policy, RateLimit, Retry-After
+	// RateLimit-Policy, its mark slot, RateLimit, Retry-After and the
+	// three legacy fields.
+	size := 3
+	if !d.Allowed {
+		size = 4
+	}
 	if l.legacy {
-		size = 6
+		size = 7
 	}
 	var v []string
-	join := st != nil && st.Limited
-	if st != nil && !join && size <= len(st.LimitFields) {
+	if st := reqstate.From(r.Context()); st != nil && st.LimitFields[0] == "" && size <= len(st.LimitFields) {
 		v = st.LimitFields[:size]
 	} else {
 		v = make([]string, size)
 	}
-	v[0], v[1] = l.policyHeader[0], s[:rl]
-	if join {
+	v[0], v[2] = l.policyHeader[0], s[:rl]
+	if nested(h) {
 		// An outer limiter (service-wide, say) has reported its policies:
 		// both fields are lists, so this limiter's items join them.
-		addField(h, hdrPolicy, v[0])
-		addField(h, hdrRateLimit, v[1])
-	} else {
-		h[hdrPolicy] = v[0:1:1]
-		h[hdrRateLimit] = v[1:2:2]
+		v[0] = joinField(h[hdrPolicy], v[0])
+		v[2] = joinField(h[hdrRateLimit], v[2])
 	}
+	h[hdrPolicy] = v[0:1:2]
+	h[hdrRateLimit] = v[2:3:3]
 	if !d.Allowed {
-		v[2] = s[rl:ra]
-		h[hdrRetryAfter] = v[2:3:3]
+		v[3] = s[rl:ra]
+		h[hdrRetryAfter] = v[3:4:4]
 	}
 	if l.legacy {
-		v[3], v[4], v[5] = l.limits[d.index], s[ra:rem], s[rem:]
-		h[hdrLimit] = v[3:4:4]
-		h[hdrRemaining] = v[4:5:5]
-		h[hdrReset] = v[5:6:6]
+		v[4], v[5], v[6] = l.limits[d.index], s[ra:rem], s[rem:]
+		h[hdrLimit] = v[4:5:5]
+		h[hdrRemaining] = v[5:6:6]
+		h[hdrReset] = v[6:7:7]
 	}
+	return v
 }
 
 // limited returns the 429 error for d.
@@ -249,10 +278,14 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) { apierrors.W
 // already there into one field line, since many clients read only the
 // first line of a field.
 func addField(h http.Header, key, value string) {
-	old := h[key]
+	h[key] = []string{joinField(h[key], value)}
+}
+
+// joinField returns the list field lines old with value added, as one
+// line.
+func joinField(old []string, value string) string {
 	if len(old) == 0 {
-		h[key] = []string{value}
-		return
+		return value
 	}
-	h[key] = []string{strings.Join(old, ", ") + ", " + value}
+	return strings.Join(old, ", ") + ", " + value
 }

@@ -9,8 +9,8 @@ import (
 
 // TestHandlerAllocs bounds what one decision through the middleware
 // allocates with the memory store: at most 2 for an admitted request (the
-// request state with the header values, and one string of the dynamic
-// values) and 3 for a refusal (the header values, their string and the
+// array of header values, and one string of the dynamic values; the
+// request is not copied) and 3 for a refusal (the header values, their string and the
 // error body's header values); the body itself comes from a pool.
 func TestHandlerAllocs(t *testing.T) {
 	if testing.CoverMode() != "" || raceEnabled {

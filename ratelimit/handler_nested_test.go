@@ -105,3 +105,92 @@ func TestHeadersReplacedOnReusedWriter(t *testing.T) {
 		})
 	}
 }
+
+// Three nested limiters each add their item: the lists an inner limiter
+// joined still carry the mark for the next one in.
+func TestThreeNestedLimiters(t *testing.T) {
+	var hs []*Limiter
+	for _, name := range []string{"a", "b", "c"} {
+		l, err := New(Config{Policies: []Policy{{Name: name, Limit: 10, Window: time.Minute}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		hs = append(hs, l)
+	}
+	h := hs[0].Handler(hs[1].Handler(hs[2].Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))))
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest(http.MethodGet, "/", nil)
+	req.RemoteAddr = "192.0.2.11:1234"
+	h.ServeHTTP(rec, req)
+	tests := []struct{ field, want string }{
+		{"RateLimit-Policy", `"a";q=10;w=60, "b";q=10;w=60, "c";q=10;w=60`},
+		{"RateLimit", `"a";r=9;t=6, "b";r=9;t=6, "c";r=9;t=6`},
+	}
+	for _, tt := range tests {
+		if got := rec.Header().Values(tt.field); len(got) != 1 || got[0] != tt.want {
+			t.Errorf("%s = %q, want [%q]", tt.field, got, tt.want)
+		}
+	}
+}
+
+// The mark lasts only while the request is inside the limiter: not after
+// the handler returned, nor after it panicked, so a writer reused for the
+// next request (or a handler's own fields) is never joined.
+func TestMarkEndsWithRequest(t *testing.T) {
+	l, err := New(Config{Policies: []Policy{{Name: "default", Limit: 1000, Window: time.Minute}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sawMark bool
+	tests := []struct {
+		name  string
+		panic bool
+	}{
+		{"returned", false},
+		{"panicked", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := l.Handler(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+				sawMark = nested(w.Header())
+				if tt.panic {
+					panic(http.ErrAbortHandler)
+				}
+			}))
+			rec := httptest.NewRecorder()
+			req := httptest.NewRequest(http.MethodGet, "/", nil)
+			req.RemoteAddr = "192.0.2.12:1234"
+			func() {
+				defer func() { _ = recover() }()
+				h.ServeHTTP(rec, req)
+			}()
+			if !sawMark {
+				t.Errorf("handler saw no mark on the fields of the limiter it is inside")
+			}
+			if nested(rec.Header()) {
+				t.Errorf("fields still marked after the request: a reused writer would be joined")
+			}
+		})
+	}
+}
+
+// A value a handler adds to RateLimit-Policy takes the mark's slot; the
+// limiter leaves it as the handler set it.
+func TestHandlerAddKept(t *testing.T) {
+	l, err := New(Config{Policies: []Policy{{Name: "default", Limit: 1000, Window: time.Minute}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := l.Handler(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Add("RateLimit-Policy", `"handler";q=1;w=1`)
+	}))
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest(http.MethodGet, "/", nil)
+	req.RemoteAddr = "192.0.2.13:1234"
+	h.ServeHTTP(rec, req)
+	got := rec.Header().Values("RateLimit-Policy")
+	want := []string{`"default";q=1000;w=60`, `"handler";q=1;w=1`}
+	if len(got) != len(want) || got[0] != want[0] || got[1] != want[1] {
+		t.Errorf("RateLimit-Policy = %q, want %q", got, want)
+	}
+}

@@ -223,6 +223,7 @@ type Limiter struct {
 	planPrefix string // prepended to the keys of a plan's Limiter
 
 	policyHeader []string // the constant RateLimit-Policy value
+	items        []string // each policy's RateLimit item up to r's value: "name";r=
 	limits       []string // each policy's Limit, for X-RateLimit-Limit
 	denied       []error  // the 429 error for each single violated policy
 	retryHeader  string   // the Retry-After of a FailClosed 503
@@ -355,6 +356,7 @@ func New(cfg Config) (*Limiter, error) {
 		}
 		b = appendUnit(b, &p)
 		l.limits = append(l.limits, strconv.FormatInt(p.Limit, 10))
+		l.items = append(l.items, string(sfv.AppendString(nil, p.Name))+";r=")
 		l.denied = append(l.denied, limitedError([]string{p.Name}))
 	}
 	l.policyHeader = []string{string(b)}

@@ -55,6 +55,9 @@ const (
 	unitNs     = "ns/op"
 	unitBytes  = "B/op"
 	unitAllocs = "allocs/op"
+	// unitCPU is the process's CPU time per iteration, a custom metric
+	// of the bench module that the goals quote next to ns/op.
+	unitCPU = "cpu-ns/op"
 )
 
 // The library every other one is compared with, and the name of the
@@ -587,9 +590,44 @@ func limiterGoalAt(d *data, cas, label string, needSpeedup, maxAllocs float64) g
 		status = met
 	}
 	return goal{status, fmt.Sprintf("%s: restwell %s ns/op vs fastest peer %s %s ns/op = %s faster (needs ≥ %s×); "+
-		"allocs/op restwell %s vs %s (needs fewer than every peer and at most %s)",
+		"allocs/op restwell %s vs %s (needs fewer than every peer and at most %s)%s",
 		label, formatNs(rwNs), fastest.lib, formatNs(fastNs), formatRatio(speedup), strconv.FormatFloat(needSpeedup, 'g', -1, 64),
-		formatUnit(unitAllocs, rwAllocs), strings.Join(cmp, ", "), formatUnit(unitAllocs, maxAllocs))}
+		formatUnit(unitAllocs, rwAllocs), strings.Join(cmp, ", "), formatUnit(unitAllocs, maxAllocs), cpuSpeedup(rw, peers))}
+}
+
+// cpuSpeedup returns, when restwell and its peers report cpu-ns/op, a
+// clause comparing restwell with the peer that used the least CPU time
+// per request; the verdict itself stays on ns/op.
+func cpuSpeedup(rw *result, peers []*result) string {
+	rwCPU, ok := rw.median(unitCPU)
+	if !ok || rwCPU == 0 {
+		return ""
+	}
+	var least *result
+	var leastCPU float64
+	for _, p := range peers {
+		if c, ok := p.median(unitCPU); ok && (least == nil || c < leastCPU) {
+			least, leastCPU = p, c
+		}
+	}
+	if least == nil {
+		return ""
+	}
+	return fmt.Sprintf("; by CPU time, restwell %s cpu-ns/op vs least peer %s %s cpu-ns/op = %s",
+		formatNs(rwCPU), least.lib, formatNs(leastCPU), formatRatio(leastCPU/rwCPU))
+}
+
+// cpuOverhead returns, when both benchmarks report cpu-ns/op, a clause
+// giving the CPU time restwell adds over bare; the verdict stays on
+// ns/op.
+func cpuOverhead(d *data, restwell, bare string) string {
+	rw, ok1 := d.get(restwell, unitCPU)
+	b, ok2 := d.get(bare, unitCPU)
+	if !ok1 || !ok2 {
+		return ""
+	}
+	return fmt.Sprintf("; by CPU time, restwell %s cpu-ns/op vs bare %s, overhead %s cpu-ns/op",
+		formatNs(rw), formatNs(b), formatNs(rw-b))
 }
 
 // stackGoal evaluates the full-stack goal: restwell's whole middleware
@@ -611,9 +649,10 @@ func stackGoal(d *data) goal {
 		status = met
 	}
 	return goal{status, fmt.Sprintf("%s: restwell %s ns/op, %s allocs/op vs bare %s ns/op, %s allocs/op; "+
-		"overhead %s ns/op (needs ≤ %s) and %s allocs/op (needs ≤ %d)",
+		"overhead %s ns/op (needs ≤ %s) and %s allocs/op (needs ≤ %d)%s",
 		label, formatNs(rwNs), formatUnit(unitAllocs, rwAllocs), formatNs(bareNs), formatUnit(unitAllocs, bareAllocs),
-		formatNs(ns), formatNs(maxStackNs), formatUnit(unitAllocs, allocs), maxStackAllocs)}
+		formatNs(ns), formatNs(maxStackNs), formatUnit(unitAllocs, allocs), maxStackAllocs,
+		cpuOverhead(d, prefix+libRestwell, prefix+libBare))}
 }
 
 // stack304Goal evaluates the revalidation goal: restwell's whole stack
@@ -631,8 +670,9 @@ func stack304Goal(d *data) goal {
 	if ns <= maxStack304Ns {
 		status = met
 	}
-	return goal{status, fmt.Sprintf("%s: restwell %s ns/op vs bare %s ns/op; overhead %s ns/op (needs ≤ %s)",
-		label, formatNs(rwNs), formatNs(bareNs), formatNs(ns), formatNs(maxStack304Ns))}
+	return goal{status, fmt.Sprintf("%s: restwell %s ns/op vs bare %s ns/op; overhead %s ns/op (needs ≤ %s)%s",
+		label, formatNs(rwNs), formatNs(bareNs), formatNs(ns), formatNs(maxStack304Ns),
+		cpuOverhead(d, prefix+libRestwell, prefix+libBare))}
 }
 
 // formatUnit formats v as the tables do for unit.

@@ -550,3 +550,35 @@ func TestStack304Goal(t *testing.T) {
 		}
 	}
 }
+
+// The goals quote cpu-ns/op when the benchmarks report it, and still
+// decide on ns/op.
+func TestGoalsCPU(t *testing.T) {
+	const input = "BenchmarkRateLimit/keys=1e5/restwell-4\t1000\t900 ns/op\t100 cpu-ns/op\t0 B/op\t1 allocs/op\n" +
+		"BenchmarkRateLimit/keys=1e5/httprate-4\t1000\t1800 ns/op\t400 cpu-ns/op\t0 B/op\t3 allocs/op\n" +
+		"BenchmarkRateLimit/keys=1e5/ulule-4\t1000\t1000 ns/op\t300 cpu-ns/op\t0 B/op\t3 allocs/op\n" +
+		"BenchmarkStack/GET-1KiB/bare-4\t1000\t100 ns/op\t90 cpu-ns/op\t0 B/op\t1 allocs/op\n" +
+		"BenchmarkStack/GET-1KiB/restwell-4\t1000\t2500 ns/op\t1590 cpu-ns/op\t0 B/op\t5 allocs/op\n"
+	d, err := parse(strings.NewReader(input))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name     string
+		g        goal
+		want     string
+		contains string
+	}{
+		{"limiter", limiterGoal(d, "keys=1e5", "label"), notMet,
+			"by CPU time, restwell 100 cpu-ns/op vs least peer ulule 300 cpu-ns/op = 3.00×"},
+		{"stack", stackGoal(d), notMet, "by CPU time, restwell 1,590 cpu-ns/op vs bare 90.0, overhead 1,500 cpu-ns/op"},
+	}
+	for _, tt := range tests {
+		if tt.g.status != tt.want {
+			t.Errorf("%s: status %q; want %q (%s)", tt.name, tt.g.status, tt.want, tt.g.text)
+		}
+		if !strings.Contains(tt.g.text, tt.contains) {
+			t.Errorf("%s: text %q does not contain %q", tt.name, tt.g.text, tt.contains)
+		}
+	}
+}

@@ -1,6 +1,6 @@
 // Package reqstate holds what the restwell middleware know about one
 // request: the request identifier, the error renderer, the negotiated
-// version, the rate limiter's mark and the idempotency record.
+// version, the rate limiter's header values and the idempotency record.
 //
 // The first middleware that needs to pass something on allocates one
 // State, which is at once the request's context node (reached through a
@@ -49,12 +49,9 @@ type State struct {
 	VersionFields [2]string
 	VersionSource uint8
 
-	// Limited marks that a rate limiter has reported its policies on the
-	// response of this request: an inner limiter joins its items to the
-	// RateLimit and RateLimit-Policy lists only then. LimitFields backs
-	// the RateLimit-Policy, RateLimit and Retry-After values of the
-	// limiter that set the mark.
-	Limited     bool
+	// LimitFields backs the RateLimit-Policy value, its nesting mark
+	// slot and the RateLimit value of the first rate limiter that admits
+	// the request.
 	LimitFields [3]string
 
 	// Idempotency is the *idempotency.Info of the record the request runs
