@@ -106,6 +106,9 @@ func (res Result) Err() error {
 // opaque part: "v1-gzip" is a different tag from "v1", so a write with
 // If-None-Match: "v1-gzip" proceeds rather than failing with 412.
 //
+// Check reports to no observe.Observer; Middleware.Check is Check with a
+// middleware's settings that reports its 304 or 412 to Config.Observer.
+//
 // Check allocates nothing and is safe for concurrent use.
 func Check(r *http.Request, v Validators) Result {
 	return check(r, v, false)
@@ -247,7 +250,16 @@ func date(lines []string) (time.Time, bool) {
 //		return
 //	}
 //	// write the representation
+//
+// Respond reports to no observe.Observer: to have its answers observed
+// like the middleware's, call Middleware.Respond.
 func Respond(w http.ResponseWriter, r *http.Request, v Validators) bool {
+	return respond(w, r, v, nil)
+}
+
+// respond is Respond with the settings of m, or the defaults when m is
+// nil.
+func respond(w http.ResponseWriter, r *http.Request, v Validators, m *Middleware) bool {
 	if !v.Missing && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
 		h := w.Header()
 		if Valid(v.ETag) {
@@ -257,15 +269,27 @@ func Respond(w http.ResponseWriter, r *http.Request, v Validators) bool {
 			SetLastModified(h, v.LastModified)
 		}
 	}
-	switch res := Check(r, v); res.Status {
-	case http.StatusNotModified:
+	lenient := false
+	if m != nil {
+		lenient = m.lenient
+	}
+	res := check(r, v, lenient)
+	if res.Proceed() {
+		return false
+	}
+	if m != nil {
+		m.observeResult(r.Context(), res)
+	}
+	if res.Status == http.StatusNotModified {
 		WriteNotModified(w)
 		return true
-	case http.StatusPreconditionFailed:
-		apierrors.Write(w, r, res.Err())
-		return true
 	}
-	return false
+	if m != nil {
+		m.errorHandler(w, r, res.Err())
+	} else {
+		apierrors.Write(w, r, res.Err())
+	}
+	return true
 }
 
 // WriteNotModified sends a 304 Not Modified with the header fields already

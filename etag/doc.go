@@ -134,6 +134,10 @@
 // answer the middleware gives in place of the handler: "not_modified"
 // (304), "precondition_failed" (412), both with Reason the header field
 // that decided ("If-Match", "If-None-Match", "If-Unmodified-Since",
-// "If-Modified-Since"), and "precondition_required" (428). With no
-// Observer nothing is built.
+// "If-Modified-Since"), and "precondition_required" (428). The
+// Middleware's Check and Respond methods report the 304 and 412 they
+// decide in the same way, so a handler that answers its own conditional
+// requests is counted like the middleware, and each decision once,
+// whichever of them made it. The package-level Check and Respond report
+// to no one. With no Observer nothing is built.
 package etag

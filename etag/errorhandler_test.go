@@ -3,6 +3,7 @@ package etag
 import (
 	"net/http"
 	"testing"
+	"time"
 
 	apierrors "github.com/restwell/restwell/errors"
 )
@@ -73,6 +74,39 @@ func TestErrorHandlerSeesEveryFailure(t *testing.T) {
 				if !apierrors.As(got[0], &e) || e.Status != tt.status {
 					t.Errorf("ErrorHandler got %#v, want an *errors.Error with status %d", got[0], tt.status)
 				}
+			}
+		})
+	}
+}
+
+// TestRespondUsesErrorHandler checks that the 412 Middleware.Respond
+// answers goes through Config.ErrorHandler once, and nothing else is
+// written.
+func TestRespondUsesErrorHandler(t *testing.T) {
+	v := Validators{ETag: `"v1"`, LastModified: T}
+	for _, tt := range []struct {
+		name string
+		req  *http.Request
+	}{
+		{"write If-Match", request("PATCH", hdr{"If-Match", `"v0"`})},
+		{"read If-Unmodified-Since", request("GET", hdr{"If-Unmodified-Since", FormatDate(T.Add(-time.Hour))})},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []error
+			m := mustNew(t, Config{ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+				got = append(got, err)
+				w.WriteHeader(499)
+			}})
+			rec := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if !m.Respond(w, r, v) {
+					_, _ = w.Write([]byte("x"))
+				}
+			}), tt.req)
+			if len(got) != 1 || !apierrors.Is(got[0], ErrPreconditionFailed) {
+				t.Fatalf("ErrorHandler got %v, want one error wrapping ErrPreconditionFailed", got)
+			}
+			if rec.Code != 499 || rec.Body.Len() != 0 {
+				t.Errorf("response %d %q, want the ErrorHandler's 499 and nothing else", rec.Code, rec.Body.String())
 			}
 		})
 	}

@@ -1,6 +1,7 @@
 package etag_test
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/restwell/restwell/errors"
 	"github.com/restwell/restwell/etag"
+	"github.com/restwell/restwell/observe"
 )
 
 func Example() {
@@ -207,6 +209,33 @@ func ExampleRespond() {
 	h.ServeHTTP(rec, req)
 	fmt.Println(rec.Code, rec.Header().Get("ETag"))
 	// Output: 304 "42"
+}
+
+// A handler that answers its own conditional requests reports them to
+// the Observer of a Middleware by calling its Respond.
+func ExampleMiddleware_Respond() {
+	tags, err := etag.New(etag.Config{
+		Observer: observe.Func(func(_ context.Context, e observe.Event) {
+			fmt.Println(e.Package, e.Outcome, e.Reason, e.Status)
+		}),
+	})
+	if err != nil {
+		panic(err)
+	}
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if tags.Respond(w, r, etag.Validators{ETag: etag.Strong("42")}) {
+			return
+		}
+		io.WriteString(w, "an expensive report")
+	})
+	req := httptest.NewRequest("GET", "/report", nil)
+	req.Header.Set("If-None-Match", `"42"`)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	fmt.Println(rec.Code)
+	// Output:
+	// etag not_modified If-None-Match 304
+	// 304
 }
 
 func ExampleMembers() {

@@ -212,9 +212,27 @@ func RequireMethods(methods ...string) func(*http.Request) bool {
 }
 
 // Check evaluates r's preconditions like the package-level Check, with
-// the middleware's LenientIfMatch setting.
+// the middleware's LenientIfMatch setting. A 304 or 412 result is
+// reported to Config.Observer, once per call and with r's context, as
+// the middleware reports its own answers; a handler behind m that
+// answers from the result is observed once, since m then has nothing
+// left to answer. Check allocates nothing unless the Observer does.
 func (m *Middleware) Check(r *http.Request, v Validators) Result {
-	return check(r, v, m.lenient)
+	res := check(r, v, m.lenient)
+	if !res.Proceed() {
+		m.observeResult(r.Context(), res)
+	}
+	return res
+}
+
+// Respond is the package-level Respond with the middleware's settings:
+// If-Match compares as Config.LenientIfMatch says, a 412 is written by
+// Config.ErrorHandler, and the 304 or 412 is reported to Config.Observer,
+// once, like Check. Use it in a handler that answers its own
+// conditional requests, with or without m around it, to have them
+// observed like the middleware's. Observing adds no allocation.
+func (m *Middleware) Respond(w http.ResponseWriter, r *http.Request, v Validators) bool {
+	return respond(w, r, v, m)
 }
 
 // Handler returns next wrapped by m.

@@ -116,12 +116,25 @@ func (m *Middleware) tooLarge() error {
 }
 
 // bodyReader gives the handler the request body the middleware read.
+// Its bytes live in a pooled buffer, so the middleware detaches it before
+// giving the buffer back: from then on Read returns
+// http.ErrBodyReadAfterClose, as net/http's own request body does once
+// the handler returned. Read and detach are mutually exclusive, so a
+// goroutine the handler leaked never reads a buffer that serves another
+// request.
 type bodyReader struct {
-	b   []byte
-	off int
+	mu       sync.Mutex
+	b        []byte
+	off      int
+	detached bool
 }
 
 func (b *bodyReader) Read(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.detached {
+		return 0, http.ErrBodyReadAfterClose
+	}
 	if b.off >= len(b.b) {
 		return 0, io.EOF
 	}
@@ -131,3 +144,11 @@ func (b *bodyReader) Read(p []byte) (int, error) {
 }
 
 func (b *bodyReader) Close() error { return nil }
+
+// detach cuts the reader off its buffer for good. It waits for a Read
+// under way; the buffer may be reused once it returns.
+func (b *bodyReader) detach() {
+	b.mu.Lock()
+	b.b, b.detached = nil, true
+	b.mu.Unlock()
+}

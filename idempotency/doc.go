@@ -55,7 +55,10 @@
 // A request is the same request when its fingerprint matches:
 // DefaultFingerprint covers the method, route pattern, path, canonical
 // query, media type and body. The body is read once, up to MaxBodySize,
-// and given to the handler again.
+// and given to the handler again. That body is the handler's only while
+// it runs: once the handler returns, a goroutine it left behind reading
+// the request body gets http.ErrBodyReadAfterClose, as from net/http's
+// own body, and never the bytes of another request.
 //
 // # Scopes
 //

@@ -349,7 +349,7 @@ func (m *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 				br := &bodyReader{b: body}
 				r.Body = br
 				next.ServeHTTP(w, r)
-				br.b = nil
+				br.detach()
 				putBody(bb)
 				return
 			}
@@ -453,7 +453,7 @@ type call struct {
 
 // run executes the handler under the lease and records its outcome. bb
 // holds the request body, given back to its pool once the handler
-// returns.
+// returns and the body it read is detached.
 func (c *call) run(m *Middleware, w http.ResponseWriter, r *http.Request, next http.Handler, info Info, bb *bodyBuf) {
 	c.start(m, r.Context(), info)
 	defer c.ctx.cancel(nil)
@@ -475,7 +475,7 @@ func (c *call) run(m *Middleware, w http.ResponseWriter, r *http.Request, next h
 		}
 	}()
 	defer func() {
-		c.body.b = nil
+		c.body.detach()
 		putBody(bb)
 	}()
 	cw.Logger = m.logger

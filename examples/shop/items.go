@@ -129,9 +129,10 @@ func (s *Server) createItem(w http.ResponseWriter, r *http.Request) error {
 
 // getItem serves GET and HEAD /api/v2/items/{id}: the item with its ETag
 // and Last-Modified, or 304 when If-None-Match holds the current ETag.
-// It answers the conditions itself with etag.Respond, from the same
-// validators the etag middleware checks writes against, which spares the
-// hottest route the middleware's per-request work.
+// It answers the conditions itself with the etag middleware's Respond,
+// from the same validators the middleware checks writes against, which
+// spares the hottest route the middleware's per-request work; its 304s
+// and 412s still reach the middleware's Observer.
 func (s *Server) getItem(w http.ResponseWriter, r *http.Request) error {
 	if s.hooks.onGetItem != nil {
 		s.hooks.onGetItem(r)
@@ -142,8 +143,7 @@ func (s *Server) getItem(w http.ResponseWriter, r *http.Request) error {
 	}
 	w.Header().Set("Cache-Control", etag.PrivateNoCache) // on the 304 too
 	v := etag.Validators{ETag: itemTag(it), LastModified: it.UpdatedAt}
-	if etag.Respond(w, r, v) {
-		s.cfg.Telemetry.observeCondition(r, v)
+	if s.tags.Respond(w, r, v) {
 		return nil
 	}
 	return writeJSON(w, http.StatusOK, it)

@@ -25,7 +25,6 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 
-	"github.com/restwell/restwell/etag"
 	"github.com/restwell/restwell/observe"
 	rwotel "github.com/restwell/restwell/otel"
 	"github.com/restwell/restwell/requestid"
@@ -144,21 +143,6 @@ func (t *Telemetry) Shutdown(ctx context.Context) error {
 
 // The methods below are no-ops on a nil Telemetry, which the Server
 // has without -metrics.
-
-// observeCondition reports the 304 or 412 a handler answered with
-// etag.Respond, which reports to no observer, as the etag middleware
-// reports its own.
-func (t *Telemetry) observeCondition(r *http.Request, v etag.Validators) {
-	if t == nil {
-		return
-	}
-	res := etag.Check(r, v)
-	outcome := observe.PreconditionFailed
-	if res.Status == http.StatusNotModified {
-		outcome = observe.NotModified
-	}
-	t.observer.Observe(r.Context(), observe.Event{Package: "etag", Outcome: outcome, Reason: res.Header, Status: res.Status})
-}
 
 // serve answers GET /metrics with the Prometheus exposition, when there
 // is one, and hands every other request to api.
