@@ -7,9 +7,11 @@
 # TIME is what go test -fuzztime takes (30s, 5m, 10000x). An input that
 # makes a target fail is kept by go test under the package's
 # testdata/fuzz/FuzzXxx/, where every later `go test` runs it as a
-# regression case: commit it with the fix. Interesting inputs that do
-# not fail stay in the fuzz cache ($(go env GOCACHE)/fuzz) and are not
-# copied into the repository.
+# regression case: commit it with the fix. The new interesting inputs a
+# run found (those that widened coverage, which go test keeps in
+# $(go env GOCACHE)/fuzz) are copied there too, so that committing
+# testdata/fuzz makes every later `go test` replay them; an entry already
+# there is never overwritten.
 #
 # The script stops at the first target that fails and exits non-zero.
 set -euo pipefail
@@ -32,6 +34,15 @@ for m in "${modules[@]}"; do
     for target in $(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$m/$rel"/*_test.go | sed 's/^func //' | sort -u); do
       echo "fuzz.sh: ${m%/.}/${rel#.} $target for $fuzztime"
       (cd "$m" && go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" "./$rel")
+      pkg=$(cd "$m" && go list "./$rel")
+      cache="$(go env GOCACHE)/fuzz/$pkg/$target"
+      if [ -d "$cache" ]; then
+        keep="$m/$rel/testdata/fuzz/$target"
+        mkdir -p "$keep"
+        before=$(find "$keep" -type f | wc -l)
+        cp -n "$cache"/* "$keep"/ 2>/dev/null || true
+        echo "fuzz.sh: $target: $(( $(find "$keep" -type f | wc -l) - before )) new corpus entries kept in ${keep#./}"
+      fi
       total=$((total + 1))
     done
   done < <(cd "$m" && grep -rl --include='*_test.go' '^func Fuzz' . | xargs -r -n1 dirname | sort -u |
