@@ -300,12 +300,12 @@ func TestKeyedBodies(t *testing.T) {
 	}{
 		{"empty", "", 0, false, "", 1},
 		{"short", `{"ok":true}`, 11, false, `{"ok":true}`, 1},
-		{"as long as fits", short, smallBody, false, short, 1},
-		{"one byte too long to fit", short + "x", smallBody + 1, false, short + "x", 1},
+		{"as long as fits", short, int64(smallBody), false, short, 1},
+		{"one byte too long to fit", short + "x", int64(smallBody) + 1, false, short + "x", 1},
 		{"long", strings.Repeat("l", 5000), 5000, false, strings.Repeat("l", 5000), 1},
 		{"length unknown", `{"ok":true}`, -1, false, `{"ok":true}`, 1},
 		{"longer than announced", "hello, world", 5, false, "hello, world", 1},
-		{"cut off, retried", short, smallBody, true, short, 2},
+		{"cut off, retried", short, int64(smallBody), true, short, 2},
 		{"cut off, then shorter", `{"ok":true}`, 11, true, `{"ok":true}`, 2},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -319,7 +319,7 @@ func TestKeyedBodies(t *testing.T) {
 				var body io.Reader = strings.NewReader(tt.body)
 				announced := tt.announced
 				if tt.cutFirst && n == 1 {
-					body, announced = &cutReader{s: strings.Repeat("x", smallBody/2)}, smallBody
+					body, announced = &cutReader{s: strings.Repeat("x", smallBody/2)}, int64(smallBody)
 				}
 				return &http.Response{StatusCode: 201, Header: http.Header{}, Body: io.NopCloser(body),
 					ContentLength: announced, Request: r}, nil

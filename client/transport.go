@@ -269,16 +269,22 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 // so it lives as long as the response does.
 type call struct {
 	req  http.Request
-	key  [1]string    // the Idempotency-Key field's value slice
-	kb   [keyLen]byte // the bytes of key[0]
+	key  [1]string // the Idempotency-Key field's value slice
 	body bufferedBody
-	// small holds a buffered response body of up to smallBody bytes.
+	kb   [keyLen]byte // the bytes of key[0]
+	// small holds a buffered response body of up to smallBody bytes, and
+	// the byte that tells whether there are more.
 	small [smallBody + 1]byte
 }
 
 // smallBody is the longest response body read into a call's own
-// allocation; a longer one gets an allocation of its own.
-const smallBody = 256
+// allocation; a longer one gets an allocation of its own. It is what
+// fills the call to 512 bytes, the largest allocation the runtime makes
+// without a header of its own: about a hundred bytes, never under 64.
+const smallBody = int(max(511, callHead+64) - callHead)
+
+// callHead is the size of a call without its room for a body.
+const callHead = unsafe.Sizeof(http.Request{}) + unsafe.Sizeof([1]string{}) + unsafe.Sizeof(bufferedBody{}) + keyLen
 
 // withHeaders returns a call whose request is a copy of req with
 // Config.Header and, when needKey, a new Idempotency-Key.
@@ -577,7 +583,7 @@ func (t *Transport) buffer(resp *http.Response, cancel context.CancelFunc, c *ca
 	if cl := resp.ContentLength; cl >= 0 && cl <= limit {
 		// One byte more than announced, read into the same allocation,
 		// tells a complete body from a longer one.
-		if c != nil && cl <= smallBody {
+		if c != nil && cl <= int64(smallBody) {
 			b = c.small[: cl : cl+1]
 		} else {
 			b = make([]byte, cl, cl+1)
