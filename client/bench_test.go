@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/google/uuid"
 )
 
 // memTransport answers every request with a fixed 200 in memory.
@@ -59,6 +61,15 @@ func BenchmarkPace(b *testing.B) {
 func BenchmarkBasePOST(b *testing.B) { benchCall(b, memTransport{}, "POST") }
 
 func BenchmarkTransportPOSTKeyed(b *testing.B) {
+	tr, _ := NewTransport(Config{Base: memTransport{}, IdempotencyKeys: true})
+	benchCall(b, tr, "POST")
+}
+
+// BenchmarkTransportPOSTKeyedRandPool is BenchmarkTransportPOSTKeyed in a
+// program that called uuid.EnableRandPool, as NewKey describes.
+func BenchmarkTransportPOSTKeyedRandPool(b *testing.B) {
+	uuid.EnableRandPool() // nothing else makes UUIDs while benchmarks run
+	defer uuid.DisableRandPool()
 	tr, _ := NewTransport(Config{Base: memTransport{}, IdempotencyKeys: true})
 	benchCall(b, tr, "POST")
 }

@@ -137,7 +137,9 @@ func retryableMethod(method string, keyed bool) bool {
 const hdrKey = "Idempotency-Key"
 
 // RoundTrip sends req, retrying and waiting as the Transport's doc says.
-// It does not modify req: headers it adds go on a copy.
+// It does not modify req: headers it adds go on a copy, whose Header is a
+// new map holding req's field values as they are, not copies of them, so
+// the request of the response (resp.Request) shares them with req.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req.URL == nil {
 		closeBody(req, 1)
