@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -267,5 +268,137 @@ func TestLongConflictNotInProgress(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 409 || string(b) != body || len(s.reqs) != 1 {
 		t.Errorf("status %d, %d of %d body bytes, %d requests; want 409, the whole body, 1", resp.StatusCode, len(b), len(body), len(s.reqs))
+	}
+}
+
+// cutReader returns its text and then fails, as a connection lost
+// mid-body does.
+type cutReader struct{ s string }
+
+func (r *cutReader) Read(p []byte) (int, error) {
+	if r.s == "" {
+		return 0, io.ErrUnexpectedEOF
+	}
+	n := copy(p, r.s)
+	r.s = r.s[n:]
+	return n, nil
+}
+
+// TestKeyedBodies reads answers of every length to POSTs the transport
+// keys, whose bodies it buffers in the call's own memory when they are
+// short: the caller gets each whole, a body cut off is retried under the
+// same key, and the caller's request keeps its headers as they were.
+func TestKeyedBodies(t *testing.T) {
+	short := strings.Repeat("s", smallBody)
+	for _, tt := range []struct {
+		name      string
+		body      string
+		announced int64 // the Content-Length; -1 unknown
+		cutFirst  bool  // the first answer announces smallBody bytes and breaks off half way
+		want      string
+		wantCalls int
+	}{
+		{"empty", "", 0, false, "", 1},
+		{"short", `{"ok":true}`, 11, false, `{"ok":true}`, 1},
+		{"as long as fits", short, int64(smallBody), false, short, 1},
+		{"one byte too long to fit", short + "x", int64(smallBody) + 1, false, short + "x", 1},
+		{"long", strings.Repeat("l", 5000), 5000, false, strings.Repeat("l", 5000), 1},
+		{"length unknown", `{"ok":true}`, -1, false, `{"ok":true}`, 1},
+		{"longer than announced", "hello, world", 5, false, "hello, world", 1},
+		{"cut off, retried", short, int64(smallBody), true, short, 2},
+		{"cut off, then shorter", `{"ok":true}`, 11, true, `{"ok":true}`, 2},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var mu sync.Mutex
+			var keys []string
+			base := baseFunc(func(r *http.Request) (*http.Response, error) {
+				mu.Lock()
+				keys = append(keys, r.Header.Get(hdrKey))
+				n := len(keys)
+				mu.Unlock()
+				var body io.Reader = strings.NewReader(tt.body)
+				announced := tt.announced
+				if tt.cutFirst && n == 1 {
+					body, announced = &cutReader{s: strings.Repeat("x", smallBody/2)}, int64(smallBody)
+				}
+				return &http.Response{StatusCode: 201, Header: http.Header{}, Body: io.NopCloser(body),
+					ContentLength: announced, Request: r}, nil
+			})
+			cfg := fastConfig()
+			cfg.Base = base
+			cfg.IdempotencyKeys = true
+			tr, _ := NewTransport(cfg)
+			req, _ := http.NewRequest("POST", "http://api.example.com/orders", strings.NewReader("order"))
+			req.Header.Set("Content-Type", "application/json")
+			resp, err := tr.RoundTrip(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if err != nil || string(got) != tt.want {
+				t.Errorf("body %q (%v), want %q", got, err, tt.want)
+			}
+			if len(keys) != tt.wantCalls {
+				t.Fatalf("%d requests, want %d", len(keys), tt.wantCalls)
+			}
+			for i, k := range keys {
+				if len(k) != keyLen || k != keys[0] {
+					t.Errorf("attempt %d key %q, want %q", i+1, k, keys[0])
+				}
+			}
+			if k := resp.Request.Header.Get(hdrKey); k != keys[0] {
+				t.Errorf("the response's request has key %q, want %q", k, keys[0])
+			}
+			if len(req.Header) != 1 || req.Header.Get("Content-Type") != "application/json" {
+				t.Errorf("the caller's request headers became %v", req.Header)
+			}
+		})
+	}
+}
+
+// TestKeyedConcurrent makes keyed POSTs from many goroutines through one
+// transport: every call gets a key of its own and its own answer whole.
+func TestKeyedConcurrent(t *testing.T) {
+	base := baseFunc(func(r *http.Request) (*http.Response, error) {
+		body := "answer to " + r.Header.Get(hdrKey)
+		return &http.Response{StatusCode: 201, Header: http.Header{}, Body: io.NopCloser(strings.NewReader(body)),
+			ContentLength: int64(len(body)), Request: r}, nil
+	})
+	cfg := fastConfig()
+	cfg.Base = base
+	cfg.IdempotencyKeys = true
+	tr, _ := NewTransport(cfg)
+	const workers, calls = 8, 200
+	var mu sync.Mutex
+	seen := make(map[string]bool)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for range calls {
+				req, _ := http.NewRequest("POST", "http://api.example.com/orders", nil)
+				resp, err := tr.RoundTrip(req)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				k := resp.Request.Header.Get(hdrKey)
+				if want := "answer to " + k; string(b) != want {
+					t.Errorf("body %q, want %q", b, want)
+				}
+				mu.Lock()
+				if seen[k] {
+					t.Errorf("key %s given twice", k)
+				}
+				seen[k] = true
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if len(seen) != workers*calls {
+		t.Errorf("%d keys, want %d", len(seen), workers*calls)
 	}
 }

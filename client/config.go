@@ -49,7 +49,8 @@ type Config struct {
 	// UUIDv7 as a Structured Field string) to every POST and PATCH that has
 	// none, and send that same key on every retry of the call, so that
 	// they may be retried. Without it, POST and PATCH are retried only
-	// when the caller set a key.
+	// when the caller set a key. NewKey says how keys are made, and what
+	// a program may do to make them faster.
 	IdempotencyKeys bool
 	// RetryStatuses adds statuses retried besides 408, 425, 429, 502, 503,
 	// 504 and a 409 with code "idempotency_in_progress", for example 500

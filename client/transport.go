@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/google/uuid"
 
@@ -136,7 +137,9 @@ func retryableMethod(method string, keyed bool) bool {
 const hdrKey = "Idempotency-Key"
 
 // RoundTrip sends req, retrying and waiting as the Transport's doc says.
-// It does not modify req: headers it adds go on a copy.
+// It does not modify req: headers it adds go on a copy, whose Header is a
+// new map holding req's field values as they are, not copies of them, so
+// the request of the response (resp.Request) shares them with req.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req.URL == nil {
 		closeBody(req, 1)
@@ -146,8 +149,10 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	out := req
 	needKey := t.cfg.IdempotencyKeys && (req.Method == http.MethodPost || req.Method == http.MethodPatch) &&
 		len(req.Header[hdrKey]) == 0
+	var c *call
 	if needKey || len(t.cfg.Header) > 0 {
-		out = t.withHeaders(req, needKey)
+		c = t.withHeaders(req, needKey)
+		out = &c.req
 	}
 	keyed := len(out.Header[hdrKey]) > 0
 	retryable := retryableMethod(out.Method, keyed)
@@ -194,7 +199,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		reason := t.classify(resp, err)
 		if reason == "" {
 			if retryable && attempt < attempts {
-				if berr := t.buffer(resp, cancel); berr != nil {
+				if berr := t.buffer(resp, cancel, c); berr != nil {
 					reason, err, resp = ReasonBody, berr, nil
 				} else {
 					return resp, nil
@@ -259,15 +264,38 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 }
 
-// withHeaders returns a copy of req with Config.Header and, when
-// needKey, a new Idempotency-Key.
-func (t *Transport) withHeaders(req *http.Request, needKey bool) *http.Request {
-	// One allocation for the copy and the key's value slice.
-	c := &struct {
-		r   http.Request
-		key [1]string
-	}{r: *req}
-	r := &c.r
+// call is what a call that cannot send the caller's request as it is
+// keeps, in one allocation: the copy of the request with the fields the
+// transport adds, the Idempotency-Key it made, and room for the final
+// response's buffered body. The response's Request and Body point into it,
+// so it lives as long as the response does.
+type call struct {
+	req  http.Request
+	key  [1]string // the Idempotency-Key field's value slice
+	body bufferedBody
+	kb   [keyLen]byte // the bytes of key[0]
+	// small holds a buffered response body of up to smallBody bytes, and
+	// the byte that tells whether there are more.
+	small [smallBody + 1]byte
+}
+
+// smallBody is the longest response body read into a call's own
+// allocation; a longer one gets an allocation of its own. It is what
+// fills the call to 512 bytes, the largest allocation the runtime makes
+// without a header of its own: about a hundred bytes, never under 64.
+const smallBody = int(max(511, callHead+64) - callHead)
+
+// callHead is the size of a call without its room for a body.
+const callHead = unsafe.Sizeof(http.Request{}) + unsafe.Sizeof([1]string{}) + unsafe.Sizeof(bufferedBody{}) + keyLen
+
+// withHeaders returns a call whose request is a copy of req with
+// Config.Header and, when needKey, a new Idempotency-Key.
+//
+// The copy's Header is a new map holding the caller's value slices, not
+// copies of them: the transport only adds fields, never changes a value,
+// so the caller's request is left as it was, as a RoundTripper must.
+func (t *Transport) withHeaders(req *http.Request, needKey bool) *call {
+	c := &call{req: *req}
 	h := make(http.Header, len(req.Header)+len(t.cfg.Header)+1)
 	for k, v := range req.Header {
 		h[k] = v
@@ -278,11 +306,14 @@ func (t *Transport) withHeaders(req *http.Request, needKey bool) *http.Request {
 		}
 	}
 	if needKey {
-		c.key[0] = NewKey()
+		formatKey(&c.kb, newV7())
+		// c.kb is written once, above, and never again: a string may
+		// share it without a copy.
+		c.key[0] = unsafe.String(&c.kb[0], len(c.kb))
 		h[hdrKey] = c.key[:]
 	}
-	r.Header = h
-	return r
+	c.req.Header = h
+	return c
 }
 
 func shallowCopy(r *http.Request) *http.Request {
@@ -295,14 +326,35 @@ func shallowCopy(r *http.Request) *http.Request {
 // as a Structured Field string, such as
 // "01890a5d-ac96-774b-bcce-b302099a8057" with the quotes. Keys made by one
 // process sort by time, which keeps the server's index of them compact.
+//
+// The random bits come from crypto/rand through github.com/google/uuid,
+// which reads them for each key into an allocation of its own. A program
+// that prefers speed to keeping random bytes out of its heap may call
+// uuid.EnableRandPool once at start, before any goroutine makes UUIDs:
+// keys are then cut from a buffer refilled 256 bytes at a time. The
+// transport never calls it, as it changes every UUID the program makes.
 func NewKey() string {
+	var b [keyLen]byte
+	formatKey(&b, newV7())
+	return string(b[:])
+}
+
+// keyLen is the length of a key made by NewKey: a UUID's 36 characters
+// and the quotes.
+const keyLen = 38
+
+func newV7() uuid.UUID {
 	u, err := uuid.NewV7()
 	if err != nil {
 		u = uuid.New() // only when crypto/rand fails, which it does not
 	}
+	return u
+}
+
+// formatKey writes u into b in the form NewKey documents.
+func formatKey(b *[keyLen]byte, u uuid.UUID) {
 	const digits = "0123456789abcdef"
-	var b [38]byte
-	b[0], b[37] = '"', '"'
+	b[0], b[keyLen-1] = '"', '"'
 	j := 1
 	for i, x := range u {
 		if i == 4 || i == 6 || i == 8 || i == 10 {
@@ -312,7 +364,6 @@ func NewKey() string {
 		b[j], b[j+1] = digits[x>>4], digits[x&0xf]
 		j += 2
 	}
-	return string(b[:])
 }
 
 // classify says why an attempt should be retried, or "" when its
@@ -516,8 +567,9 @@ func (b *cancelBody) Close() error {
 
 // buffer reads resp's body, up to the buffer limit, so that a connection
 // lost while it is read can be retried. A body over the limit is returned
-// as what was read followed by the rest, streaming.
-func (t *Transport) buffer(resp *http.Response, cancel context.CancelFunc) error {
+// as what was read followed by the rest, streaming. With a call, the body
+// goes into the call's allocation where it fits.
+func (t *Transport) buffer(resp *http.Response, cancel context.CancelFunc, c *call) error {
 	limit := t.bufferLimit()
 	if limit == 0 || resp.Body == nil || resp.Body == http.NoBody {
 		attachCancel(resp, cancel)
@@ -533,7 +585,11 @@ func (t *Transport) buffer(resp *http.Response, cancel context.CancelFunc) error
 	if cl := resp.ContentLength; cl >= 0 && cl <= limit {
 		// One byte more than announced, read into the same allocation,
 		// tells a complete body from a longer one.
-		b = make([]byte, cl, cl+1)
+		if c != nil && cl <= int64(smallBody) {
+			b = c.small[: cl : cl+1]
+		} else {
+			b = make([]byte, cl, cl+1)
+		}
 		_, err = io.ReadFull(resp.Body, b)
 		if err == nil {
 			var n int
@@ -558,13 +614,20 @@ func (t *Transport) buffer(resp *http.Response, cancel context.CancelFunc) error
 		cancelIf(cancel)
 		return err
 	}
+	var bb *bufferedBody
+	if c != nil {
+		bb = &c.body // the call's final response: no other takes it
+	} else {
+		bb = new(bufferedBody)
+	}
 	if complete {
 		resp.Body.Close()
 		cancelIf(cancel)
-		resp.Body = &bufferedBody{b: b}
-		return nil
+		*bb = bufferedBody{b: b}
+	} else {
+		*bb = bufferedBody{b: b, rest: resp.Body, cancel: cancel}
 	}
-	resp.Body = &bufferedBody{b: b, rest: resp.Body, cancel: cancel}
+	resp.Body = bb
 	return nil
 }
 
