@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/restwell/restwell/internal/fielderr"
 	"github.com/restwell/restwell/internal/httpsyntax"
 )
 
@@ -388,23 +389,9 @@ func decodeBody(body []byte, v any, useNumber, strict bool) *Error {
 	// An error of a json.Unmarshaler (time.Time, a custom type, ...): the
 	// value is wrong, but encoding/json does not say where.
 	e := Validation("the request body has an invalid value",
-		BodyField("", clipDetail(strings.TrimPrefix(err.Error(), "json: "))))
+		BodyField("", fielderr.Clip(strings.TrimPrefix(err.Error(), "json: "))))
 	e.Err = err
 	return e
-}
-
-// maxDetail bounds a detail that may quote the client's input.
-const maxDetail = 256
-
-func clipDetail(s string) string {
-	if len(s) <= maxDetail {
-		return s
-	}
-	i := maxDetail
-	for i > 0 && s[i]&0xC0 == 0x80 { // do not cut a UTF-8 sequence
-		i--
-	}
-	return s[:i] + "..."
 }
 
 // typeDetail explains a JSON value that does not fit its Go type, in JSON

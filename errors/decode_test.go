@@ -654,19 +654,6 @@ func TestLocate(t *testing.T) {
 	}
 }
 
-func TestClipDetail(t *testing.T) {
-	if got := clipDetail("short"); got != "short" {
-		t.Errorf("clipDetail(short) = %q", got)
-	}
-	long := strings.Repeat("é", 200) // 400 bytes
-	got := clipDetail(long)
-	if !strings.HasSuffix(got, "...") || len(got) > maxDetail+3 || !decodeValidUTF8(got) {
-		t.Errorf("clipDetail(long) = %q (%d bytes)", got, len(got))
-	}
-}
-
-func decodeValidUTF8(s string) bool { return strings.ToValidUTF8(s, "\uFFFD") == s }
-
 func TestTypeDetail(t *testing.T) {
 	tests := []struct {
 		value string

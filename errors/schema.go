@@ -3,6 +3,8 @@ package errors
 import (
 	"slices"
 	"strings"
+
+	"github.com/restwell/restwell/internal/fielderr"
 )
 
 // A Validator checks a decoded JSON body. DecodeJSON calls it, through
@@ -93,56 +95,11 @@ func compareFields(a, b FieldError) int {
 	return strings.Compare(a.Detail, b.Detail)
 }
 
-// comparePaths orders JSON Pointers token by token, so that "/a" comes
-// before "/a/b" and "/b", and array indexes in numeric order ("/items/2"
-// before "/items/10"). Other paths compare as strings.
+// comparePaths orders body paths as JSON Pointers (see
+// fielderr.ComparePointers) and other paths as strings.
 func comparePaths(in Location, a, b string) int {
-	if in != InBody || a != "" && a[0] != '/' || b != "" && b[0] != '/' {
+	if in != InBody {
 		return strings.Compare(a, b)
 	}
-	for a != "" && b != "" {
-		// Both start with '/'.
-		ta, ra := cutToken(a[1:])
-		tb, rb := cutToken(b[1:])
-		if c := compareTokens(ta, tb); c != 0 {
-			return c
-		}
-		a, b = ra, rb
-	}
-	return len(a) - len(b) // the shorter, a prefix, first
-}
-
-func cutToken(p string) (tok, rest string) {
-	if i := strings.IndexByte(p, '/'); i >= 0 {
-		return p[:i], p[i:]
-	}
-	return p, ""
-}
-
-// compareTokens puts array indexes first, in numeric order, then names
-// in byte order: a consistent total order.
-func compareTokens(a, b string) int {
-	ia, ib := isIndex(a), isIndex(b)
-	switch {
-	case ia && ib && len(a) != len(b):
-		return len(a) - len(b)
-	case ia && !ib:
-		return -1
-	case !ia && ib:
-		return 1
-	}
-	return strings.Compare(a, b)
-}
-
-// isIndex reports whether tok is an array index in canonical form.
-func isIndex(tok string) bool {
-	if tok == "" || len(tok) > 1 && tok[0] == '0' {
-		return false
-	}
-	for i := 0; i < len(tok); i++ {
-		if tok[i] < '0' || tok[i] > '9' {
-			return false
-		}
-	}
-	return true
+	return fielderr.ComparePointers(a, b)
 }

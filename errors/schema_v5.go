@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/santhosh-tekuri/jsonschema/v5"
+
+	"github.com/restwell/restwell/internal/fielderr"
 )
 
 // This file maps github.com/santhosh-tekuri/jsonschema/v5 to FieldErrors.
@@ -145,7 +147,7 @@ type v5Mapper struct {
 }
 
 func (m *v5Mapper) add(ptr, detail string) {
-	m.out = append(m.out, BodyField(ptr, clipDetail(detail)))
+	m.out = append(m.out, BodyField(ptr, fielderr.Clip(detail)))
 }
 
 // walk adds the field errors of the tree under ve.
@@ -240,7 +242,7 @@ func dependency(sch *jsonschema.Schema, kw string) (name, dep string, ok bool) {
 	if err != nil || i < 0 {
 		return "", "", false
 	}
-	dep = unescapeToken(decodeLocation(escDep))
+	dep = fielderr.UnescapeToken(decodeLocation(escDep))
 	var names []string
 	switch group {
 	case "dependentRequired":
@@ -320,20 +322,12 @@ func decodeLocation(loc string) string {
 	return loc
 }
 
-// unescapeToken undoes the RFC 6901 escaping of one reference token.
-func unescapeToken(tok string) string {
-	if strings.IndexByte(tok, '~') < 0 {
-		return tok
-	}
-	return strings.NewReplacer("~1", "/", "~0", "~").Replace(tok)
-}
-
 // pointerValue returns the value at the JSON Pointer ptr in doc, or nil.
 func pointerValue(doc any, ptr string) any {
 	for ptr != "" {
 		var tok string
-		tok, ptr = cutToken(ptr[1:])
-		tok = unescapeToken(tok)
+		tok, ptr = fielderr.CutToken(ptr[1:])
+		tok = fielderr.UnescapeToken(tok)
 		switch v := doc.(type) {
 		case map[string]any:
 			doc = v[tok]
