@@ -1,4 +1,4 @@
-package errors
+package schema
 
 import (
 	"bytes"
@@ -10,6 +10,7 @@ import (
 
 	"github.com/santhosh-tekuri/jsonschema/v5"
 
+	"github.com/restwell/restwell/errors"
 	"github.com/restwell/restwell/internal/fielderr"
 )
 
@@ -44,11 +45,11 @@ func compileV5(src []byte) (*v5Schema, error) {
 		return nil, fmt.Errorf("%s: only references inside the schema are supported", u)
 	}
 	if err := c.AddResource(schemaURL, bytes.NewReader(src)); err != nil {
-		return nil, fmt.Errorf("errors: invalid schema: %w", err)
+		return nil, fmt.Errorf("schema: invalid JSON Schema: %w", err)
 	}
 	root, err := c.Compile(schemaURL)
 	if err != nil {
-		return nil, fmt.Errorf("errors: invalid schema: %w", err)
+		return nil, fmt.Errorf("schema: invalid JSON Schema: %w", err)
 	}
 	s := &v5Schema{root: root, byLoc: make(map[string]*jsonschema.Schema)}
 	s.index(root)
@@ -126,13 +127,13 @@ func (s *v5Schema) keyword(loc string) (sch *jsonschema.Schema, kw string) {
 	}
 }
 
-func (s *v5Schema) validate(v any) ([]FieldError, error) {
+func (s *v5Schema) validate(v any) ([]errors.FieldError, error) {
 	err := s.root.Validate(v)
 	if err == nil {
 		return nil, nil
 	}
 	var ve *jsonschema.ValidationError
-	if !As(err, &ve) {
+	if !errors.As(err, &ve) {
 		return nil, err
 	}
 	m := v5Mapper{s: s, doc: v}
@@ -143,11 +144,11 @@ func (s *v5Schema) validate(v any) ([]FieldError, error) {
 type v5Mapper struct {
 	s   *v5Schema
 	doc any
-	out []FieldError
+	out []errors.FieldError
 }
 
 func (m *v5Mapper) add(ptr, detail string) {
-	m.out = append(m.out, BodyField(ptr, fielderr.Clip(detail)))
+	m.out = append(m.out, errors.BodyField(ptr, fielderr.Clip(detail)))
 }
 
 // walk adds the field errors of the tree under ve.
@@ -180,7 +181,7 @@ func (m *v5Mapper) leaf(ve *jsonschema.ValidationError, sch *jsonschema.Schema, 
 		n := len(m.out)
 		for _, name := range sch.Required {
 			if _, ok := obj[name]; !ok {
-				m.add(ptr+Pointer(name), "is required")
+				m.add(ptr+errors.Pointer(name), "is required")
 			}
 		}
 		return len(m.out) > n
@@ -189,7 +190,7 @@ func (m *v5Mapper) leaf(ve *jsonschema.ValidationError, sch *jsonschema.Schema, 
 		n := len(m.out)
 		for name := range obj {
 			if !declared(sch, name) {
-				m.add(ptr+Pointer(name), "is not allowed")
+				m.add(ptr+errors.Pointer(name), "is not allowed")
 			}
 		}
 		return len(m.out) > n
@@ -212,7 +213,7 @@ func (m *v5Mapper) leaf(ve *jsonschema.ValidationError, sch *jsonschema.Schema, 
 		}
 	default:
 		if name, dep, ok := dependency(sch, kw); ok {
-			m.add(ptr+Pointer(name), "is required when "+strconv.Quote(dep)+" is present")
+			m.add(ptr+errors.Pointer(name), "is required when "+strconv.Quote(dep)+" is present")
 			return true
 		}
 	}
