@@ -6,9 +6,11 @@ import (
 	"io"
 	"net/http"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/restwell/restwell/internal/fielderr"
 	"github.com/restwell/restwell/internal/httpsyntax"
 )
 
@@ -17,7 +19,7 @@ import (
 const DefaultMaxBodyBytes = 1 << 20
 
 // A DecodeOption changes how DecodeJSON reads a request. Build one with
-// WithMaxBytes, DisallowUnknownFields, WithSchema, WithValidator or
+// WithMaxBytes, DisallowUnknownFields, WithValidator or
 // ReplaceInvalidUTF8; the zero DecodeOption changes nothing. Options are plain values, cheap to
 // build per call and safe to share between goroutines.
 type DecodeOption struct {
@@ -55,19 +57,25 @@ func ReplaceInvalidUTF8() DecodeOption {
 	return DecodeOption{replace: true}
 }
 
-// WithSchema makes DecodeJSON validate the body against s before decoding
-// it. A nil s adds no validation.
-func WithSchema(s *Schema) DecodeOption {
-	if s == nil {
-		return DecodeOption{}
-	}
-	return DecodeOption{validator: s}
+// A Validator checks a decoded JSON body. DecodeJSON calls it, through
+// WithValidator, with the body decoded into an any: nil, bool,
+// json.Number, string, []any or map[string]any. A *schema.Schema of
+// package github.com/restwell/restwell/schema is one, for JSON Schema.
+//
+// Validate returns one FieldError per problem, in any order (DecodeJSON
+// sorts them, drops duplicates and keeps at most MaxFieldErrors), or none
+// for a valid value. A non-nil error means the value could not be
+// validated at all, a fault of the validator and not of the request:
+// DecodeJSON answers it with a 500. Implementations must be safe for
+// concurrent use.
+type Validator interface {
+	Validate(v any) ([]FieldError, error)
 }
 
 // WithValidator makes DecodeJSON validate the body with v before decoding
-// it, for validation that a Schema does not cover. A nil v adds none. Of
-// several WithSchema and WithValidator options, the last non-nil one
-// applies.
+// it: a compiled JSON Schema (package github.com/restwell/restwell/schema)
+// or any other Validator. A nil v adds none. Of several WithValidator
+// options, the last non-nil one applies.
 func WithValidator(v Validator) DecodeOption {
 	return DecodeOption{validator: v}
 }
@@ -94,7 +102,7 @@ func WithValidator(v Validator) DecodeOption {
 //   - 400 bad_request: the body could not be read at all.
 //   - 422 validation_failed: the value does not fit v (a string where v
 //     has a number, an integer out of range, ...), does not pass the
-//     schema or validator (WithSchema, WithValidator), or has members v
+//     validator (WithValidator, such as a JSON Schema), or has members v
 //     has no field for (with DisallowUnknownFields). Fields has one
 //     FieldError per problem, at the JSON Pointer of the offending member,
 //     sorted by pointer and at most MaxFieldErrors of them. A value that
@@ -107,7 +115,7 @@ func WithValidator(v Validator) DecodeOption {
 // error, the error of a json.Unmarshaler), for errors.As; Write never
 // sends it.
 //
-// With a schema or validator, the body is first decoded into an any (with
+// With a validator, the body is first decoded into an any (with
 // numbers as json.Number) and validated; only a valid body is decoded
 // into v. Numbers are then limited to 256 characters and a decimal
 // exponent within ±1000, so that arbitrary-precision checks stay cheap;
@@ -193,6 +201,32 @@ func validationFailed(msg string, fields []FieldError) *Error {
 		fields = fields[:MaxFieldErrors:MaxFieldErrors]
 	}
 	return Validation(msg, fields...)
+}
+
+// normalizeFields sorts fields by location, path and detail, and removes
+// duplicates, in place.
+func normalizeFields(fields []FieldError) []FieldError {
+	slices.SortFunc(fields, compareFields)
+	return slices.Compact(fields)
+}
+
+func compareFields(a, b FieldError) int {
+	if a.In != b.In {
+		return int(a.In) - int(b.In)
+	}
+	if c := comparePaths(a.In, a.Path, b.Path); c != 0 {
+		return c
+	}
+	return strings.Compare(a.Detail, b.Detail)
+}
+
+// comparePaths orders body paths as JSON Pointers (see
+// fielderr.ComparePointers) and other paths as strings.
+func comparePaths(in Location, a, b string) int {
+	if in != InBody {
+		return strings.Compare(a, b)
+	}
+	return fielderr.ComparePointers(a, b)
 }
 
 func malformed(msg string, cause error) *Error {
@@ -388,23 +422,9 @@ func decodeBody(body []byte, v any, useNumber, strict bool) *Error {
 	// An error of a json.Unmarshaler (time.Time, a custom type, ...): the
 	// value is wrong, but encoding/json does not say where.
 	e := Validation("the request body has an invalid value",
-		BodyField("", clipDetail(strings.TrimPrefix(err.Error(), "json: "))))
+		BodyField("", fielderr.Clip(strings.TrimPrefix(err.Error(), "json: "))))
 	e.Err = err
 	return e
-}
-
-// maxDetail bounds a detail that may quote the client's input.
-const maxDetail = 256
-
-func clipDetail(s string) string {
-	if len(s) <= maxDetail {
-		return s
-	}
-	i := maxDetail
-	for i > 0 && s[i]&0xC0 == 0x80 { // do not cut a UTF-8 sequence
-		i--
-	}
-	return s[:i] + "..."
 }
 
 // typeDetail explains a JSON value that does not fit its Go type, in JSON

@@ -55,14 +55,16 @@
 //
 // DecodeJSON reads a JSON body with a size limit, a Content-Type check and
 // a UTF-8 check (ReplaceInvalidUTF8 relaxes it), and optionally validates
-// it against a JSON Schema compiled once with CompileSchema. Every failure is an *Error with the right status (400,
-// 413, 415 or 422) and, for validation, one FieldError per offending field.
+// it with a Validator: a JSON Schema compiled once with package
+// github.com/restwell/restwell/schema, or one of your own. Every failure
+// is an *Error with the right status (400, 413, 415 or 422) and, for
+// validation, one FieldError per offending field.
 //
-//	var orderSchema = errors.MustCompileSchema(orderSchemaJSON)
+//	var orderSchema = schema.MustCompile(orderSchemaJSON)
 //
 //	func createOrder(w http.ResponseWriter, r *http.Request) error {
 //		var o Order
-//		if err := errors.DecodeJSON(r, &o, errors.WithSchema(orderSchema)); err != nil {
+//		if err := errors.DecodeJSON(r, &o, errors.WithValidator(orderSchema)); err != nil {
 //			return err // rendered by Handler with its status and field errors
 //		}
 //		...

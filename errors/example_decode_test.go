@@ -1,6 +1,7 @@
 package errors_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -53,43 +54,39 @@ func ExampleDecodeJSON() {
 	// 422 {"error":{"code":"validation_failed","message":"the request body has a value of the wrong type","details":{"price.amount":["must be a number, not a string"]}}}
 }
 
-// Compile a schema once, at start-up, and validate every body against it.
-// Each problem is reported at the JSON Pointer of the offending member,
-// here in the RFC 9457 format.
-func ExampleWithSchema() {
-	schema := errors.MustCompileSchema([]byte(`{
-		"type": "object",
-		"required": ["item", "price"],
-		"additionalProperties": false,
-		"properties": {
-			"item": {"type": "string", "minLength": 1},
-			"price": {
-				"type": "object",
-				"required": ["amount", "currency"],
-				"properties": {
-					"amount": {"type": "number", "minimum": 0},
-					"currency": {"enum": ["EUR", "USD"]}
-				}
-			}
+// A Validator checks the decoded body before DecodeJSON fills the
+// destination; its problems become one 422. Package schema provides a
+// Validator for JSON Schema; this one is written by hand.
+func ExampleWithValidator() {
+	noFreeItems := validatorFunc(func(doc any) ([]errors.FieldError, error) {
+		order, _ := doc.(map[string]any)
+		price, _ := order["price"].(map[string]any)
+		if amount, ok := price["amount"].(json.Number); ok && amount == "0" {
+			return []errors.FieldError{errors.BodyField(errors.Pointer("price", "amount"), "must not be 0")}, nil
 		}
-	}`))
+		return nil, nil
+	})
 
 	h := errors.Handler(func(w http.ResponseWriter, r *http.Request) error {
 		var o decodeExampleOrder
-		if err := errors.DecodeJSON(r, &o, errors.WithSchema(schema)); err != nil {
+		if err := errors.DecodeJSON(r, &o, errors.WithValidator(noFreeItems)); err != nil {
 			return err
 		}
 		w.WriteHeader(http.StatusCreated)
 		return nil
 	})
-	rd := &errors.Renderer{Format: errors.Problem}
 
-	decodeExampleServe(rd.Handler(h), "application/json", `{"item": "pen", "price": {"amount": 2.5, "currency": "EUR"}}`)
-	decodeExampleServe(rd.Handler(h), "application/json", `{"price": {"amount": -1}, "gift wrap": true}`)
+	decodeExampleServe(h, "application/json", `{"item": "pen", "price": {"amount": 2.5, "currency": "EUR"}}`)
+	decodeExampleServe(h, "application/json", `{"item": "pen", "price": {"amount": 0, "currency": "EUR"}}`)
 	// Output:
 	// 201
-	// 422 {"type":"about:blank","title":"Unprocessable Content","status":422,"detail":"the request body did not pass validation","code":"validation_failed","errors":[{"detail":"is not allowed","pointer":"#/gift%20wrap"},{"detail":"is required","pointer":"#/item"},{"detail":"must be >= 0 but found -1","pointer":"#/price/amount"},{"detail":"is required","pointer":"#/price/currency"}]}
+	// 422 {"error":{"code":"validation_failed","message":"the request body did not pass validation","details":{"price.amount":["must not be 0"]}}}
 }
+
+// validatorFunc adapts a function to errors.Validator.
+type validatorFunc func(any) ([]errors.FieldError, error)
+
+func (f validatorFunc) Validate(v any) ([]errors.FieldError, error) { return f(v) }
 
 // With DisallowUnknownFields, members the destination has no field for
 // are refused, each at its own pointer; by default they are ignored.

@@ -112,7 +112,7 @@ func (s *Server) listItems(w http.ResponseWriter, r *http.Request) error {
 // createItem serves POST /api/v2/items.
 func (s *Server) createItem(w http.ResponseWriter, r *http.Request) error {
 	var in itemInput
-	if err := apierrors.DecodeJSON(r, &in, apierrors.WithSchema(s.itemSchema)); err != nil {
+	if err := apierrors.DecodeJSON(r, &in, apierrors.WithValidator(s.itemSchema)); err != nil {
 		return err // 400, 413, 415 or 422 with every failing field
 	}
 	ctx, cancel := writeCtx(r)
@@ -157,7 +157,7 @@ func (s *Server) putItem(w http.ResponseWriter, r *http.Request) error {
 		return errNoItem
 	}
 	var in itemInput
-	if err := apierrors.DecodeJSON(r, &in, apierrors.WithSchema(s.itemSchema)); err != nil {
+	if err := apierrors.DecodeJSON(r, &in, apierrors.WithValidator(s.itemSchema)); err != nil {
 		return err
 	}
 	return s.writeItem(w, r, it, in)

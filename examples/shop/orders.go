@@ -38,7 +38,7 @@ func (s *Server) createOrder(w http.ResponseWriter, r *http.Request) error {
 		return apierrors.Internal(apierrors.New("shop: createOrder served without the idempotency middleware"))
 	}
 	var in orderInput
-	if err := apierrors.DecodeJSON(r, &in, apierrors.WithSchema(s.orderSchema)); err != nil {
+	if err := apierrors.DecodeJSON(r, &in, apierrors.WithValidator(s.orderSchema)); err != nil {
 		return err
 	}
 	var beforeCommit func()

@@ -21,6 +21,7 @@ import (
 	"github.com/restwell/restwell/ratelimit"
 	"github.com/restwell/restwell/redisstore"
 	"github.com/restwell/restwell/requestid"
+	"github.com/restwell/restwell/schema"
 	"github.com/restwell/restwell/versioning"
 	"github.com/restwell/restwell/versioning/convert"
 )
@@ -74,7 +75,7 @@ type Server struct {
 	store    *Store
 	clientIP *ratelimit.ClientIP
 
-	itemSchema, orderSchema *apierrors.Schema
+	itemSchema, orderSchema *schema.Schema
 	items                   *pagination.Pager[Item]
 	orders                  *pagination.Pager[Order]
 	tags                    *etag.Middleware
@@ -129,10 +130,10 @@ func NewServer(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s.log = slog.New(cfg.Telemetry.logHandler(requestid.NewLogHandler(s.log.Handler())))
 	var err error
-	if s.itemSchema, err = apierrors.CompileSchema(itemSchemaJSON); err != nil {
+	if s.itemSchema, err = schema.Compile(itemSchemaJSON); err != nil {
 		return nil, fmt.Errorf("item schema: %w", err)
 	}
-	if s.orderSchema, err = apierrors.CompileSchema(orderSchemaJSON); err != nil {
+	if s.orderSchema, err = schema.Compile(orderSchemaJSON); err != nil {
 		return nil, fmt.Errorf("order schema: %w", err)
 	}
 	if s.clientIP, err = ratelimit.NewClientIP(ratelimit.ClientIPConfig{TrustedProxies: cfg.TrustedProxies}); err != nil {

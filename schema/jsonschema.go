@@ -1,4 +1,4 @@
-package errors
+package schema
 
 import (
 	"bytes"
@@ -9,6 +9,9 @@ import (
 	"strings"
 
 	"github.com/santhosh-tekuri/jsonschema/v5"
+
+	"github.com/restwell/restwell/errors"
+	"github.com/restwell/restwell/internal/fielderr"
 )
 
 // This file maps github.com/santhosh-tekuri/jsonschema/v5 to FieldErrors.
@@ -42,11 +45,11 @@ func compileV5(src []byte) (*v5Schema, error) {
 		return nil, fmt.Errorf("%s: only references inside the schema are supported", u)
 	}
 	if err := c.AddResource(schemaURL, bytes.NewReader(src)); err != nil {
-		return nil, fmt.Errorf("errors: invalid schema: %w", err)
+		return nil, fmt.Errorf("schema: invalid JSON Schema: %w", err)
 	}
 	root, err := c.Compile(schemaURL)
 	if err != nil {
-		return nil, fmt.Errorf("errors: invalid schema: %w", err)
+		return nil, fmt.Errorf("schema: invalid JSON Schema: %w", err)
 	}
 	s := &v5Schema{root: root, byLoc: make(map[string]*jsonschema.Schema)}
 	s.index(root)
@@ -124,13 +127,13 @@ func (s *v5Schema) keyword(loc string) (sch *jsonschema.Schema, kw string) {
 	}
 }
 
-func (s *v5Schema) validate(v any) ([]FieldError, error) {
+func (s *v5Schema) validate(v any) ([]errors.FieldError, error) {
 	err := s.root.Validate(v)
 	if err == nil {
 		return nil, nil
 	}
 	var ve *jsonschema.ValidationError
-	if !As(err, &ve) {
+	if !errors.As(err, &ve) {
 		return nil, err
 	}
 	m := v5Mapper{s: s, doc: v}
@@ -141,11 +144,11 @@ func (s *v5Schema) validate(v any) ([]FieldError, error) {
 type v5Mapper struct {
 	s   *v5Schema
 	doc any
-	out []FieldError
+	out []errors.FieldError
 }
 
 func (m *v5Mapper) add(ptr, detail string) {
-	m.out = append(m.out, BodyField(ptr, clipDetail(detail)))
+	m.out = append(m.out, errors.BodyField(ptr, fielderr.Clip(detail)))
 }
 
 // walk adds the field errors of the tree under ve.
@@ -178,7 +181,7 @@ func (m *v5Mapper) leaf(ve *jsonschema.ValidationError, sch *jsonschema.Schema, 
 		n := len(m.out)
 		for _, name := range sch.Required {
 			if _, ok := obj[name]; !ok {
-				m.add(ptr+Pointer(name), "is required")
+				m.add(ptr+errors.Pointer(name), "is required")
 			}
 		}
 		return len(m.out) > n
@@ -187,7 +190,7 @@ func (m *v5Mapper) leaf(ve *jsonschema.ValidationError, sch *jsonschema.Schema, 
 		n := len(m.out)
 		for name := range obj {
 			if !declared(sch, name) {
-				m.add(ptr+Pointer(name), "is not allowed")
+				m.add(ptr+errors.Pointer(name), "is not allowed")
 			}
 		}
 		return len(m.out) > n
@@ -210,7 +213,7 @@ func (m *v5Mapper) leaf(ve *jsonschema.ValidationError, sch *jsonschema.Schema, 
 		}
 	default:
 		if name, dep, ok := dependency(sch, kw); ok {
-			m.add(ptr+Pointer(name), "is required when "+strconv.Quote(dep)+" is present")
+			m.add(ptr+errors.Pointer(name), "is required when "+strconv.Quote(dep)+" is present")
 			return true
 		}
 	}
@@ -240,7 +243,7 @@ func dependency(sch *jsonschema.Schema, kw string) (name, dep string, ok bool) {
 	if err != nil || i < 0 {
 		return "", "", false
 	}
-	dep = unescapeToken(decodeLocation(escDep))
+	dep = fielderr.UnescapeToken(decodeLocation(escDep))
 	var names []string
 	switch group {
 	case "dependentRequired":
@@ -320,20 +323,12 @@ func decodeLocation(loc string) string {
 	return loc
 }
 
-// unescapeToken undoes the RFC 6901 escaping of one reference token.
-func unescapeToken(tok string) string {
-	if strings.IndexByte(tok, '~') < 0 {
-		return tok
-	}
-	return strings.NewReplacer("~1", "/", "~0", "~").Replace(tok)
-}
-
 // pointerValue returns the value at the JSON Pointer ptr in doc, or nil.
 func pointerValue(doc any, ptr string) any {
 	for ptr != "" {
 		var tok string
-		tok, ptr = cutToken(ptr[1:])
-		tok = unescapeToken(tok)
+		tok, ptr = fielderr.CutToken(ptr[1:])
+		tok = fielderr.UnescapeToken(tok)
 		switch v := doc.(type) {
 		case map[string]any:
 			doc = v[tok]

@@ -1,4 +1,4 @@
-package errors
+package schema
 
 import (
 	"bytes"
@@ -12,12 +12,14 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/restwell/restwell/errors"
 )
 
 // The golden file pins how JSON Schema errors become FieldErrors and how
 // they are rendered. After an intended change, rewrite it with
 //
-//	go test ./errors -run TestSchemaGolden -update
+//	go test ./schema -run TestSchemaGolden -update
 //
 // and review the diff.
 var updateGolden = flag.Bool("update", false, "rewrite the golden files under testdata")
@@ -30,9 +32,9 @@ func loadOrderSchema(t testing.TB) *Schema {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := CompileSchema(src)
+	s, err := Compile(src)
 	if err != nil {
-		t.Fatalf("CompileSchema: %v", err)
+		t.Fatalf("Compile: %v", err)
 	}
 	return s
 }
@@ -71,7 +73,7 @@ func TestSchemaGolden(t *testing.T) {
 	s := loadOrderSchema(t)
 	var out bytes.Buffer
 	out.WriteString("# FieldErrors and rendered bodies for testdata/order.schema.json.\n")
-	out.WriteString("# Rewrite with: go test ./errors -run TestSchemaGolden -update\n")
+	out.WriteString("# Rewrite with: go test ./schema -run TestSchemaGolden -update\n")
 	for _, tc := range schemaGoldenCases {
 		var doc any
 		dec := json.NewDecoder(strings.NewReader(tc.body))
@@ -91,8 +93,12 @@ func TestSchemaGolden(t *testing.T) {
 		for _, f := range fields {
 			out.WriteString(f.Path + "\t" + f.Detail + "\n")
 		}
-		e := validationFailed("the request body did not pass validation", fields)
-		for _, rd := range []*Renderer{{}, {Format: Problem}} {
+		// The 422 as DecodeJSON returns it and a Renderer writes it.
+		e := errors.DecodeJSON(decodeRequest(decodeCT, tc.body), new(any), errors.WithValidator(s))
+		if e == nil {
+			t.Fatalf("%s: DecodeJSON accepted a body Validate refused", tc.name)
+		}
+		for _, rd := range []*errors.Renderer{{}, {Format: errors.Problem}} {
 			rec := httptest.NewRecorder()
 			rd.Write(rec, httptest.NewRequest(http.MethodPost, "/", nil), e)
 			var pretty bytes.Buffer
@@ -141,7 +147,7 @@ func schemaLineDiff(want, got string) string {
 	return b.String()
 }
 
-func TestCompileSchemaErrors(t *testing.T) {
+func TestCompileErrors(t *testing.T) {
 	tests := []struct{ name, src string }{
 		{"not JSON", `{"type": `},
 		{"trailing data", `{} {}`},
@@ -151,31 +157,46 @@ func TestCompileSchemaErrors(t *testing.T) {
 		{"relative reference", `{"$ref": "order.json#/x"}`},
 		{"missing definition", `{"$ref": "#/$defs/nothing"}`},
 	}
+	const prefix = "schema: invalid JSON Schema: "
 	for _, tc := range tests {
-		s, err := CompileSchema([]byte(tc.src))
-		if err == nil || s != nil || !strings.HasPrefix(err.Error(), "errors: invalid schema: ") {
-			t.Errorf("%s: CompileSchema = %v, %v; want a nil schema and an error starting with \"errors: invalid schema: \"", tc.name, s, err)
+		s, err := Compile([]byte(tc.src))
+		if err == nil || s != nil || !strings.HasPrefix(err.Error(), prefix) {
+			t.Errorf("%s: Compile = %v, %v; want a nil schema and an error starting with %q", tc.name, s, err, prefix)
 		}
 	}
 }
 
-func TestMustCompileSchema(t *testing.T) {
-	if s := MustCompileSchema([]byte(`{"type": "object"}`)); s == nil {
-		t.Fatal("MustCompileSchema returned nil")
+func TestMustCompile(t *testing.T) {
+	if s := MustCompile([]byte(`{"type": "object"}`)); s == nil {
+		t.Fatal("MustCompile returned nil")
 	}
 	defer func() {
 		if recover() == nil {
-			t.Error("MustCompileSchema did not panic on an invalid schema")
+			t.Error("MustCompile did not panic on an invalid schema")
 		}
 	}()
-	MustCompileSchema([]byte(`{"type": 5}`))
+	MustCompile([]byte(`{"type": 5}`))
 }
 
-func TestSchemaValidateNonJSONValue(t *testing.T) {
-	s := MustCompileSchema([]byte(`{"type": "object"}`))
+func TestValidateNonJSONValue(t *testing.T) {
+	s := MustCompile([]byte(`{"type": "object"}`))
 	fields, err := s.Validate(struct{}{})
 	if err == nil || fields != nil {
 		t.Errorf("Validate(struct) = %v, %v; want an error", fields, err)
+	}
+}
+
+// A nil *Schema is a Validator that fails, so DecodeJSON answers 500
+// rather than accepting the body unchecked or panicking.
+func TestNilSchema(t *testing.T) {
+	var s *Schema
+	if fields, err := s.Validate(map[string]any{}); err == nil || fields != nil {
+		t.Errorf("nil Validate = %v, %v; want an error", fields, err)
+	}
+	err := errors.DecodeJSON(decodeRequest(decodeCT, `{}`), new(any), errors.WithValidator(s))
+	var e *errors.Error
+	if !errors.As(err, &e) || e.Status != http.StatusInternalServerError {
+		t.Errorf("DecodeJSON with a nil *Schema = %v, want a 500", err)
 	}
 }
 
@@ -183,44 +204,44 @@ func TestSchemaValidateNonJSONValue(t *testing.T) {
 func TestSchemaMapping(t *testing.T) {
 	tests := []struct {
 		name, schema, doc string
-		want              []FieldError
+		want              []errors.FieldError
 	}{
-		{"false schema", `false`, `{}`, []FieldError{BodyField("", "is not allowed")}},
-		{"false property schema", `{"properties": {"a": false}}`, `{"a": 1}`, []FieldError{BodyField("/a", "is not allowed")}},
+		{"false schema", `false`, `{}`, []errors.FieldError{errors.BodyField("", "is not allowed")}},
+		{"false property schema", `{"properties": {"a": false}}`, `{"a": 1}`, []errors.FieldError{errors.BodyField("/a", "is not allowed")}},
 		{"draft-07 dependencies", `{"$schema": "http://json-schema.org/draft-07/schema#",
 			"dependencies": {"card": ["cvc", "expiry"], "x y": {"required": ["z"]}}}`, `{"card": "1", "x y": 1}`,
-			[]FieldError{BodyField("/cvc", `is required when "card" is present`), BodyField("/expiry", `is required when "card" is present`),
-				BodyField("/z", "is required")}},
+			[]errors.FieldError{errors.BodyField("/cvc", `is required when "card" is present`), errors.BodyField("/expiry", `is required when "card" is present`),
+				errors.BodyField("/z", "is required")}},
 		{"draft-07 tuple items", `{"$schema": "http://json-schema.org/draft-07/schema#",
 			"items": [{"type": "string"}], "additionalItems": false}`, `["a", 2, 3]`,
-			[]FieldError{BodyField("", "only 1 items are allowed, but found 3 items")}},
+			[]errors.FieldError{errors.BodyField("", "only 1 items are allowed, but found 3 items")}},
 		{"additionalProperties schema", `{"additionalProperties": {"type": "string"}}`, `{"a": 1, "b": "x"}`,
-			[]FieldError{BodyField("/a", "expected string, but got number")}},
+			[]errors.FieldError{errors.BodyField("/a", "expected string, but got number")}},
 		{"unevaluatedProperties", `{"allOf": [{"properties": {"a": true}}], "unevaluatedProperties": false}`, `{"a": 1, "b": 2}`,
-			[]FieldError{BodyField("/b", "is not allowed")}},
+			[]errors.FieldError{errors.BodyField("/b", "is not allowed")}},
 		{"contains", `{"contains": {"type": "string"}, "minContains": 2, "maxContains": 3}`, `[1, "a"]`,
-			[]FieldError{BodyField("", "must contain at least 2 matching items")}},
+			[]errors.FieldError{errors.BodyField("", "must contain at least 2 matching items")}},
 		{"maxContains", `{"contains": {"type": "string"}, "maxContains": 1}`, `["a", "b"]`,
-			[]FieldError{BodyField("", "must contain at most 1 matching items")}},
+			[]errors.FieldError{errors.BodyField("", "must contain at most 1 matching items")}},
 		{"not", `{"properties": {"a": {"not": {"type": "null"}}}}`, `{"a": null}`,
-			[]FieldError{BodyField("/a", "matches a schema it must not match")}},
-		{"const object", `{"const": {"a": 1}}`, `{"a": 2}`, []FieldError{BodyField("", "must be the value the schema requires")}},
-		{"const string", `{"const": "a"}`, `"b"`, []FieldError{BodyField("", `value must be "a"`)}},
+			[]errors.FieldError{errors.BodyField("/a", "matches a schema it must not match")}},
+		{"const object", `{"const": {"a": 1}}`, `{"a": 2}`, []errors.FieldError{errors.BodyField("", "must be the value the schema requires")}},
+		{"const string", `{"const": "a"}`, `"b"`, []errors.FieldError{errors.BodyField("", `value must be "a"`)}},
 		{"if then else", `{"if": {"required": ["a"]}, "then": {"required": ["b"]}, "else": {"required": ["c"]}}`, `{"a": 1}`,
-			[]FieldError{BodyField("/b", "is required")}},
+			[]errors.FieldError{errors.BodyField("/b", "is required")}},
 		{"anyOf of types", `{"anyOf": [{"type": "string"}, {"type": "null"}, {"type": ["string", "boolean"]}]}`, `1`,
-			[]FieldError{BodyField("", "expected string or null or boolean, but got number")}},
+			[]errors.FieldError{errors.BodyField("", "expected string or null or boolean, but got number")}},
 		{"oneOf with $ref alternatives", `{"oneOf": [{"$ref": "#/$defs/a"}, {"$ref": "#/$defs/a"}], "$defs": {"a": {"type": "string"}}}`, `1`,
-			[]FieldError{BodyField("", "must match exactly one of the allowed schemas")}},
-		{"propertyNames", `{"propertyNames": {"maxLength": 2}}`, `{"abc": 1}`, []FieldError{BodyField("/abc", "length must be <= 2, but got 3")}},
+			[]errors.FieldError{errors.BodyField("", "must match exactly one of the allowed schemas")}},
+		{"propertyNames", `{"propertyNames": {"maxLength": 2}}`, `{"abc": 1}`, []errors.FieldError{errors.BodyField("/abc", "length must be <= 2, but got 3")}},
 		{"nested $id", `{"$id": "https://example.com/order", "properties": {"a": {"$id": "a", "required": ["b"]}}}`, `{"a": {}}`,
-			[]FieldError{BodyField("/a/b", "is required")}},
+			[]errors.FieldError{errors.BodyField("/a/b", "is required")}},
 		{"several errors at one place", `{"type": "string", "minLength": 5, "pattern": "^[a-z]+$"}`, `"AB"`,
-			[]FieldError{BodyField("", "does not match pattern '^[a-z]+$'"), BodyField("", "length must be >= 5, but got 2")}},
+			[]errors.FieldError{errors.BodyField("", "does not match pattern '^[a-z]+$'"), errors.BodyField("", "length must be >= 5, but got 2")}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			s, err := CompileSchema([]byte(tc.schema))
+			s, err := Compile([]byte(tc.schema))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -254,7 +275,7 @@ func TestSchemaMappingHelpers(t *testing.T) {
 			t.Errorf("pointerValue(%q) = %v, want %v", ptr, got, want)
 		}
 	}
-	s := MustCompileSchema([]byte(`{"dependentRequired": {"a": ["b"]}}`)).impl.(*v5Schema)
+	s := MustCompile([]byte(`{"dependentRequired": {"a": ["b"]}}`)).impl
 	root := s.root
 	for _, kw := range []string{"dependentRequired/a/1", "dependentRequired/a/x", "dependentRequired/zz/0", "other/a/0"} {
 		if _, _, ok := dependency(root, kw); ok {
@@ -272,35 +293,20 @@ func TestSchemaMappingHelpers(t *testing.T) {
 	}
 }
 
-func TestComparePaths(t *testing.T) {
-	sorted := []string{"", "/a", "/a/0", "/a/1", "/a/2", "/a/10", "/a/01", "/a/b", "/a~1b", "/b", "x"}
-	for i := range sorted {
-		for j := range sorted {
-			got := comparePaths(InBody, sorted[i], sorted[j])
-			if (i < j) != (got < 0) || (i == j) != (got == 0) {
-				t.Errorf("comparePaths(%q, %q) = %d", sorted[i], sorted[j], got)
-			}
-		}
-	}
-	if comparePaths(InQuery, "b", "a") <= 0 {
-		t.Error("query parameters are not compared as strings")
-	}
-}
-
 // TestSchemaConcurrent shares one Schema between goroutines (run with
 // -race) and checks every result against a sequential run.
 func TestSchemaConcurrent(t *testing.T) {
 	s := loadOrderSchema(t)
 	type result struct {
 		status int
-		fields []FieldError
+		fields []errors.FieldError
 	}
 	run := func(body string) result {
-		err := DecodeJSON(decodeRequest(decodeCT, body), new(any), WithSchema(s))
+		err := errors.DecodeJSON(decodeRequest(decodeCT, body), new(any), errors.WithValidator(s))
 		if err == nil {
 			return result{}
 		}
-		e := err.(*Error)
+		e := err.(*errors.Error)
 		return result{e.Status, e.Fields}
 	}
 	want := make([]result, len(schemaGoldenCases))
