@@ -215,21 +215,9 @@ func acquireWith(ctx context.Context, s Store, key string, policies []Policy, co
 // an admitted request holds its slots until next returns or panics.
 func (l *Limiter) concurrentHandler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if l.shed(w, r) {
+		key, cost, ok := l.identify(w, r)
+		if !ok {
 			return
-		}
-		key, err := l.key(r)
-		if err != nil || key == "" {
-			if l.keyFailure == RejectRequest {
-				l.observeInvalidKey(r.Context(), true)
-				l.errorHandler(w, r, keyError(err))
-				return
-			}
-			key = SharedKey
-		}
-		cost := int64(1)
-		if l.cost != nil {
-			cost = max(l.cost(r), 0)
 		}
 		var d Decision
 		start := l.observeStart()
@@ -250,15 +238,10 @@ func (l *Limiter) concurrentHandler(next http.Handler) http.Handler {
 		// outlives a client that went away.
 		defer lease.Release(context.WithoutCancel(r.Context())) //nolint:errcheck // logged by Release
 		if d.index >= 0 {
-			// Mark the fields as this request's until next returns, as
-			// Handler does.
+			// Mark the fields as this request's until next returns.
 			v := l.setHeaders(w.Header(), &d, r)
 			v[1] = nestMark
-			defer func() {
-				if v[1] == nestMark {
-					v[1] = ""
-				}
-			}()
+			defer unmark(v)
 		}
 		next.ServeHTTP(w, r)
 	})

@@ -52,25 +52,13 @@ func (l *Limiter) Handler(next http.Handler) http.Handler {
 		return l.concurrentHandler(next)
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if l.shed(w, r) {
+		key, cost, ok := l.identify(w, r)
+		if !ok {
 			return
-		}
-		key, err := l.key(r)
-		if err != nil || key == "" {
-			if l.keyFailure == RejectRequest {
-				l.observeInvalidKey(r.Context(), true)
-				l.errorHandler(w, r, keyError(err))
-				return
-			}
-			key = SharedKey
-		}
-		cost := int64(1)
-		if l.cost != nil {
-			cost = max(l.cost(r), 0)
 		}
 		var d Decision
 		start := l.observeStart()
-		err = l.decide(r.Context(), key, cost, &d)
+		err := l.decide(r.Context(), key, cost, &d)
 		l.observeDecision(r.Context(), &d, err, start, true)
 		if err != nil {
 			l.writeDecideError(w, r, err, cost)
@@ -82,11 +70,7 @@ func (l *Limiter) Handler(next http.Handler) http.Handler {
 				// limiter joins its items to them, until next returns.
 				v := l.setHeaders(w.Header(), &d, r)
 				v[1] = nestMark
-				defer func() {
-					if v[1] == nestMark { // else a handler's h.Add filled the slot
-						v[1] = ""
-					}
-				}()
+				defer unmark(v)
 			}
 			next.ServeHTTP(w, r)
 			return
@@ -96,6 +80,30 @@ func (l *Limiter) Handler(next http.Handler) http.Handler {
 		}
 		l.errorHandler(w, r, l.limited(&d))
 	})
+}
+
+// identify finds what r asks of the limiter: its client key and its
+// cost. It reports false when it has answered r itself: the limiter is
+// shedding load, or Key cannot identify the client and KeyFailure
+// rejects such requests.
+func (l *Limiter) identify(w http.ResponseWriter, r *http.Request) (key string, cost int64, ok bool) {
+	if l.shed(w, r) {
+		return "", 0, false
+	}
+	key, err := l.key(r)
+	if err != nil || key == "" {
+		if l.keyFailure == RejectRequest {
+			l.observeInvalidKey(r.Context(), true)
+			l.errorHandler(w, r, keyError(err))
+			return "", 0, false
+		}
+		key = SharedKey
+	}
+	cost = 1
+	if l.cost != nil {
+		cost = max(l.cost(r), 0)
+	}
+	return key, cost, true
 }
 
 // writeDecideError writes the 400 or 503 of a decision that failed.
@@ -126,6 +134,14 @@ func (l *Limiter) writeDecideError(w http.ResponseWriter, r *http.Request, err e
 // returns, so a reused writer's leftover field never carries it; a value
 // read from the wire or set by a handler cannot, as it holds a NUL byte.
 const nestMark = "\x00ratelimit: reported by an outer limiter"
+
+// unmark clears the mark setHeaders' caller put in v, the values it
+// returned, unless a handler's h.Add has filled that slot since.
+func unmark(v []string) {
+	if v[1] == nestMark {
+		v[1] = ""
+	}
+}
 
 // nested reports whether h carries the fields of a limiter that the
 // request is still inside.
