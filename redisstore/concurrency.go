@@ -31,6 +31,7 @@ import (
 // rateLimitScript.
 var slotAcquireScript = redis.NewScript(`
 if redis.replicate_commands then redis.replicate_commands() end
+` + gcraLua + `
 local cost = tonumber(ARGV[1])
 local lease = ARGV[2]
 local hold = lease ~= '' and cost > 0
@@ -56,26 +57,7 @@ for i = 1, #KEYS do
       reset = 1000000
     end
   else
-    local capacity = b * a
-    local level = 0
-    local v = redis.call('GET', KEYS[i])
-    if v then
-      level = tonumber(v) - now
-      if level < 0 then level = 0 end
-      if level > capacity then level = capacity end
-    end
-    local after = level
-    if cost <= b then
-      local n = level + cost * a
-      if n <= capacity then
-        ok, after, wait = 1, n, 0
-        nexts[i] = now + n
-      else
-        wait = n - capacity
-      end
-    end
-    rem = math.floor((capacity - after) / a)
-    if rem < b then reset = after + (rem + 1) * a - capacity end
+    ok, rem, reset, wait, nexts[i] = gcra(KEYS[i], a, b, cost, now)
   end
   if ok == 0 then out[1] = 0 end
   out[4 * i - 2] = ok

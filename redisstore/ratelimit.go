@@ -155,6 +155,38 @@ func NewRateLimitStore(client redis.UniversalClient, cfg RateLimitConfig) (*Rate
 	return s, nil
 }
 
+// gcraLua defines gcra, the decision of one rate policy shared by the
+// scripts: cost units for key under a policy of emission interval and
+// burst, at now (microseconds). It returns whether it admits them, the
+// remaining units, the microseconds until one more unit, the
+// microseconds until it would admit cost (-1 never) and, when it admits
+// them, the key's new value (nil otherwise). It writes nothing.
+const gcraLua = `
+local function gcra(key, interval, burst, cost, now)
+  local capacity = burst * interval
+  local level = 0
+  local v = redis.call('GET', key)
+  if v then
+    level = tonumber(v) - now
+    if level < 0 then level = 0 end
+    if level > capacity then level = capacity end
+  end
+  local ok, after, wait, nxt = 0, level, -1, nil
+  if cost <= burst then
+    local n = level + cost * interval
+    if n <= capacity then
+      ok, after, wait, nxt = 1, n, 0, now + n
+    else
+      wait = n - capacity
+    end
+  end
+  local rem = math.floor((capacity - after) / interval)
+  local reset = 0
+  if rem < burst then reset = after + (rem + 1) * interval - capacity end
+  return ok, rem, reset, wait, nxt
+end
+`
+
 // rateLimitScript decides one request. KEYS are the policies' keys; ARGV[1]
 // is the cost, then each policy's emission interval (microseconds) and
 // burst. It returns the verdict, then for each policy: admits (0/1),
@@ -166,35 +198,15 @@ func NewRateLimitStore(client redis.UniversalClient, cfg RateLimitConfig) (*Rate
 // double.
 var rateLimitScript = redis.NewScript(`
 if redis.replicate_commands then redis.replicate_commands() end
+` + gcraLua + `
 local cost = tonumber(ARGV[1])
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local out = {1}
 local nexts = {}
 for i = 1, #KEYS do
-  local interval = tonumber(ARGV[2 * i])
-  local burst = tonumber(ARGV[2 * i + 1])
-  local capacity = burst * interval
-  local level = 0
-  local v = redis.call('GET', KEYS[i])
-  if v then
-    level = tonumber(v) - now
-    if level < 0 then level = 0 end
-    if level > capacity then level = capacity end
-  end
-  local ok, after, wait = 0, level, -1
-  if cost <= burst then
-    local n = level + cost * interval
-    if n <= capacity then
-      ok, after, wait = 1, n, 0
-      nexts[i] = now + n
-    else
-      wait = n - capacity
-    end
-  end
-  local rem = math.floor((capacity - after) / interval)
-  local reset = 0
-  if rem < burst then reset = after + (rem + 1) * interval - capacity end
+  local ok, rem, reset, wait, nxt = gcra(KEYS[i], tonumber(ARGV[2 * i]), tonumber(ARGV[2 * i + 1]), cost, now)
+  nexts[i] = nxt
   if ok == 0 then out[1] = 0 end
   out[4 * i - 2] = ok
   out[4 * i - 1] = rem
