@@ -88,12 +88,14 @@ func (l *lease) renew() {
 		r.push(l)
 	}
 	r.mu.Unlock()
+	// The records carry the request's context, and with it what a log
+	// handler finds there (its request id, its trace).
 	switch {
 	case lost:
-		m.logger.LogAttrs(context.Background(), slog.LevelWarn, "idempotency: lease lost while the handler ran",
+		m.logger.LogAttrs(&l.st, slog.LevelWarn, "idempotency: lease lost while the handler ran",
 			slog.String("scope", logsafe.Clip(l.info.Scope)), slog.String("key", l.info.ID))
 	case err != nil:
-		m.logStore(context.Background(), "renew", l.info.Key, err)
+		m.logStore(&l.st, "renew", l.info.Key, err)
 	}
 }
 

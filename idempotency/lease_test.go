@@ -275,3 +275,76 @@ func TestRenewerOfSpreads(t *testing.T) {
 		}
 	}
 }
+
+// renewFails is a Store whose renewals all fail with err.
+type renewFails struct {
+	Store
+	err error
+}
+
+func (s renewFails) Renew(context.Context, Key, uint64, time.Duration) error { return s.err }
+
+// ctxAttr is a log handler that adds the value of ctxAttrKey{} in a
+// record's context, as a request-id or trace handler does.
+type ctxAttr struct{ slog.Handler }
+
+type ctxAttrKey struct{}
+
+func (h ctxAttr) Handle(ctx context.Context, r slog.Record) error {
+	if v, ok := ctx.Value(ctxAttrKey{}).(string); ok {
+		r.AddAttrs(slog.String("req", v))
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+// TestRenewLogsCarryRequest: what the renewer logs about a request's lease
+// is logged with that request's context, so a handler finds its request
+// id and trace there.
+func TestRenewLogsCarryRequest(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"renewal failed", stderrors.New("connection refused"), "op=renew"},
+		{"lease lost", ErrLeaseLost, "lease lost while the handler ran"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var logs testenv.Buffer
+			mem, err := NewMemoryStore(MemoryConfig{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, err := New(Config{
+				Store:  renewFails{mem, tt.err},
+				Lease:  30 * time.Millisecond,
+				Logger: slog.New(ctxAttr{slog.NewTextHandler(&logs, nil)}),
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx := context.WithValue(context.Background(), ctxAttrKey{}, "req-7")
+			_, _, _ = m.Do(ctx, Key{ID: "k"}, "fp", func(ctx context.Context) (*Response, error) {
+				deadline := time.Now().Add(5 * time.Second)
+				for !strings.Contains(logs.String(), tt.want) && time.Now().Before(deadline) {
+					time.Sleep(time.Millisecond)
+				}
+				return &Response{Status: 201}, nil
+			})
+			var line string
+			for _, l := range strings.Split(logs.String(), "\n") {
+				if strings.Contains(l, tt.want) {
+					line = l
+					break
+				}
+			}
+			if line == "" {
+				t.Fatalf("no record with %q: %s", tt.want, logs.String())
+			}
+			if !strings.Contains(line, "req=req-7") {
+				t.Errorf("record %q lacks the request's req=req-7", line)
+			}
+		})
+	}
+}
