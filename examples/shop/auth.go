@@ -76,8 +76,8 @@ func validAccount(name string) bool {
 type credential int
 
 const (
-	credMissing   credential = iota // no Authorization field, or an empty one
-	credMalformed                   // anything but one "Bearer <shop key>"
+	credMissing   credential = iota // no Authorization field, an empty one, or one of another scheme
+	credMalformed                   // a Bearer field but not "Bearer <shop key>", or two fields
 	credKey                         // a key in the shop's format, not yet looked up
 )
 
@@ -96,6 +96,11 @@ func bearerKey(values []string) (string, credential) {
 	}
 	const scheme = "Bearer "
 	v := values[0]
+	if !bearerAttempt(v) {
+		// Another scheme (Basic, say) carries no bearer credentials: as
+		// RFC 6750, section 3.1 asks, the answer then names no error.
+		return "", credMissing
+	}
 	if len(v) <= len(scheme) || !strings.EqualFold(v[:len(scheme)], scheme) {
 		return "", credMalformed
 	}
@@ -109,6 +114,17 @@ func bearerKey(values []string) (string, credential) {
 		}
 	}
 	return tok, credKey
+}
+
+// bearerAttempt reports whether an Authorization value tries the Bearer
+// scheme: it names it, whatever follows, or it is a shop key sent
+// without a scheme.
+func bearerAttempt(v string) bool {
+	name := v
+	if i := strings.IndexAny(v, " \t"); i >= 0 {
+		name = v[:i]
+	}
+	return strings.EqualFold(name, "Bearer") || strings.HasPrefix(v, keyPrefix)
 }
 
 // isToken68 reports whether s is a token68 (RFC 9110, section 11.2):

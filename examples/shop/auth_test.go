@@ -80,7 +80,7 @@ func TestAuthenticate(t *testing.T) {
 		{"tab", "GET", "/api/v2/orders", []string{"Bearer\t" + key}, 401, "invalid_api_key", wwwAuthInvalid},
 		{"scheme alone", "GET", "/api/v2/orders", []string{"Bearer"}, 401, "invalid_api_key", wwwAuthInvalid},
 		{"key alone", "GET", "/api/v2/orders", []string{key}, 401, "invalid_api_key", wwwAuthInvalid},
-		{"basic", "GET", "/api/v2/orders", []string{"Basic " + base64.StdEncoding.EncodeToString([]byte("alice:"+key))}, 401, "invalid_api_key", wwwAuthInvalid},
+		{"basic", "GET", "/api/v2/orders", []string{"Basic " + base64.StdEncoding.EncodeToString([]byte("alice:"+key))}, 401, "unauthenticated", wwwAuthMissing},
 		{"token with a comma", "GET", "/api/v2/orders", []string{"Bearer " + key + ", Bearer " + key}, 401, "invalid_api_key", wwwAuthInvalid},
 		{"two fields", "GET", "/api/v2/orders", []string{"Bearer " + key, "Bearer " + key}, 401, "invalid_api_key", wwwAuthInvalid},
 		{"over the length cap", "GET", "/api/v2/orders", []string{"Bearer " + strings.Repeat("a", maxAuthorization)}, 401, "invalid_api_key", wwwAuthInvalid},
@@ -141,15 +141,18 @@ func TestBearerKey(t *testing.T) {
 		{[]string{"bEaReR " + key}, credKey},
 		{[]string{"", ""}, credMalformed},
 		{[]string{"Bearer " + key, ""}, credMalformed},
-		{[]string{" Bearer " + key}, credMalformed},
+		{[]string{" Bearer " + key}, credMissing},
 		{[]string{"Bearer " + key + " "}, credMalformed},
-		{[]string{"Bearer:" + key}, credMalformed},
-		{[]string{"Bearers " + key}, credMalformed},
+		{[]string{"Bearer:" + key}, credMissing},
+		{[]string{"Bearers " + key}, credMissing},
 		{[]string{"Bearer " + strings.ToUpper(key[:5]) + key[5:]}, credMalformed},
 		{[]string{"Bearer " + key[:20] + "." + key[21:]}, credMalformed},
 		{[]string{"Bearer " + key[:20] + "\x00" + key[21:]}, credMalformed},
 		{[]string{"Bearer " + key[:20] + "é" + key[22:]}, credMalformed},
 		{[]string{"Bearer ="}, credMalformed},
+		{[]string{"Bearer"}, credMalformed},
+		{[]string{"Basic YWxhZGRpbjpvcGVuc2VzYW1l"}, credMissing},
+		{[]string{"Basic YWxhZGRpbjpvcGVuc2VzYW1l", "Bearer " + key}, credMalformed},
 		{[]string{"Bearer " + strings.Repeat("A", 1<<16)}, credMalformed},
 	} {
 		got, cred := bearerKey(tt.values)
@@ -198,7 +201,7 @@ func FuzzBearerKey(f *testing.F) {
 				t.Fatalf("bearerKey(%q) took %q, not base64url: %v", values, tok, err)
 			}
 		case credMissing:
-			if two || v1 != "" {
+			if two || bearerAttempt(v1) {
 				t.Fatalf("bearerKey(%q) found no credential", values)
 			}
 		case credMalformed:
