@@ -2,7 +2,6 @@ package redisstore
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 
@@ -110,14 +109,8 @@ func (s *RateLimitStore) Acquire(ctx context.Context, key string, policies []rat
 
 // acquire runs slotAcquireScript; a lease of "" holds nothing (Take).
 func (s *RateLimitStore) acquire(ctx context.Context, key string, policies []ratelimit.Policy, cost int64, lease string, res []ratelimit.Result) (bool, error) {
-	if len(policies) == 0 || len(policies) > ratelimit.MaxPolicies {
-		return false, fmt.Errorf("redisstore: between 1 and %d policies are required", ratelimit.MaxPolicies)
-	}
-	if cost < 0 {
-		return false, errors.New("redisstore: cost must not be negative")
-	}
-	if len(res) < len(policies) {
-		return false, errors.New("redisstore: res is shorter than policies")
+	if err := checkTake(policies, cost, res); err != nil {
+		return false, err
 	}
 	keys := make([]string, len(policies))
 	args := make([]any, 2+3*len(policies))

@@ -232,16 +232,25 @@ end
 return out
 `)
 
+// checkTake checks the arguments of a decision as ratelimit.Store
+// requires: 1 to MaxPolicies policies, a cost of zero or more, and room
+// in res for one Result per policy.
+func checkTake(policies []ratelimit.Policy, cost int64, res []ratelimit.Result) error {
+	switch {
+	case len(policies) == 0 || len(policies) > ratelimit.MaxPolicies:
+		return fmt.Errorf("redisstore: between 1 and %d policies are required", ratelimit.MaxPolicies)
+	case cost < 0:
+		return errors.New("redisstore: cost must not be negative")
+	case len(res) < len(policies):
+		return errors.New("redisstore: res is shorter than policies")
+	}
+	return nil
+}
+
 // Take implements ratelimit.Store in one round trip.
 func (s *RateLimitStore) Take(ctx context.Context, key string, policies []ratelimit.Policy, cost int64, res []ratelimit.Result) (bool, error) {
-	if len(policies) == 0 || len(policies) > ratelimit.MaxPolicies {
-		return false, fmt.Errorf("redisstore: between 1 and %d policies are required", ratelimit.MaxPolicies)
-	}
-	if cost < 0 {
-		return false, errors.New("redisstore: cost must not be negative")
-	}
-	if len(res) < len(policies) {
-		return false, errors.New("redisstore: res is shorter than policies")
+	if err := checkTake(policies, cost, res); err != nil {
+		return false, err
 	}
 	if hasConcurrent(policies) {
 		return s.acquire(ctx, key, policies, cost, "", res)
