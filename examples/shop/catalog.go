@@ -54,5 +54,5 @@ func apiCatalog(versions []versioning.Version) ([]byte, error) {
 // serveAPICatalog serves GET and HEAD /.well-known/api-catalog.
 func (s *Server) serveAPICatalog(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Add("Link", apiCatalogLink)
-	return serveStatic(w, r, apiCatalogType, s.catalog, s.catalogTag)
+	return s.serveStatic(w, r, apiCatalogType, s.catalog, s.catalogTag)
 }

@@ -18,24 +18,26 @@ var (
 )
 
 // serveOpenAPI serves GET /openapi.json.
-func serveOpenAPI(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) serveOpenAPI(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Add("Link", apiCatalogLink)
-	return serveStatic(w, r, "application/json", openapiJSON, openapiTag)
+	return s.serveStatic(w, r, "application/json", openapiJSON, openapiTag)
 }
 
 // serveDocs serves GET /docs, openapi.json rendered as a self-contained
 // HTML page (renderDocs).
 func (s *Server) serveDocs(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Add("Link", apiCatalogLink)
-	return serveStatic(w, r, "text/html; charset=utf-8", s.docs, s.docsTag)
+	return s.serveStatic(w, r, "text/html; charset=utf-8", s.docs, s.docsTag)
 }
 
 // serveStatic serves an embedded file with a strong ETag, revalidated on
-// every use (the file changes only with a new build).
-func serveStatic(w http.ResponseWriter, r *http.Request, ctype string, body []byte, tag string) error {
+// every use (the file changes only with a new build). Its 304s go
+// through the item middleware's Respond, so they reach the observer like
+// every other.
+func (s *Server) serveStatic(w http.ResponseWriter, r *http.Request, ctype string, body []byte, tag string) error {
 	h := w.Header()
 	h.Set("Cache-Control", "public, no-cache")
-	if etag.Respond(w, r, etag.Validators{ETag: tag}) {
+	if s.tags.Respond(w, r, etag.Validators{ETag: tag}) {
 		return nil
 	}
 	h.Set("Content-Type", ctype)

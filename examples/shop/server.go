@@ -337,7 +337,7 @@ func (s *Server) routes() []route {
 	}
 	return []route{
 		{"GET /healthz", h(s.healthz)},
-		{"GET /openapi.json", h(serveOpenAPI)},
+		{"GET /openapi.json", h(s.serveOpenAPI)},
 		{"GET /docs", h(s.serveDocs)},
 		{"GET " + apiCatalogPath, h(s.serveAPICatalog)},
 

@@ -465,3 +465,22 @@ func TestMiddlewareLogsCarryTraceID(t *testing.T) {
 		t.Errorf("no idempotency store_error counted: %v", got)
 	}
 }
+
+// TestStaticRevalidationsObserved: a 304 of /openapi.json, /docs or the
+// API catalog is counted like an item's.
+func TestStaticRevalidationsObserved(t *testing.T) {
+	s := newTelemetryShop(t, nil)
+	for _, path := range []string{"/openapi.json", "/docs", apiCatalogPath} {
+		first := s.do("GET", path, "", "Authorization", "")
+		wantStatus(t, path, first, http.StatusOK)
+		tag := first.header.Get("ETag")
+		if tag == "" {
+			t.Fatalf("%s: no ETag", path)
+		}
+		wantStatus(t, path+" revalidated", s.do("GET", path, "", "Authorization", "", "If-None-Match", tag), http.StatusNotModified)
+	}
+	const key = `http_response_status_code="304",restwell_outcome="not_modified",restwell_package="etag",restwell_reason="If-None-Match"`
+	if got := series(s.scrape(), "restwell_decisions_total")[key]; got != 3 {
+		t.Errorf("not_modified = %v, want 3", got)
+	}
+}
