@@ -54,21 +54,21 @@ const slotRetry = time.Second
 // policies of a Limiter. The zero Lease holds nothing. Release it once,
 // when the work the slots stand for is done.
 type Lease struct {
-	l        *Limiter
+	lim      *Limiter
 	store    Store
 	key      string
 	policies []Policy
 	id       uint64
 }
 
-// Held reports whether s holds slots: whether Release has work to do.
-func (s Lease) Held() bool { return s.l != nil }
+// Held reports whether l holds slots: whether Release has work to do.
+func (l Lease) Held() bool { return l.lim != nil }
 
 // Release gives the slots back. It is a no-op on a zero Lease. An error
 // (the store is unreachable) is logged and returned; the store frees the
 // slots by itself once the policies' Window has passed.
-func (s Lease) Release(ctx context.Context) (err error) {
-	if s.l == nil {
+func (l Lease) Release(ctx context.Context) (err error) {
+	if l.lim == nil {
 		return nil
 	}
 	defer func() {
@@ -76,10 +76,10 @@ func (s Lease) Release(ctx context.Context) (err error) {
 			err = fmt.Errorf("ratelimit: store panicked: %v", p)
 		}
 		if err != nil {
-			s.l.logFailure(ctx, err)
+			l.lim.logFailure(ctx, err)
 		}
 	}()
-	return s.store.Release(ctx, s.key, s.policies, s.id)
+	return l.store.Release(ctx, l.key, l.policies, l.id)
 }
 
 // Acquire decides one request of n units for key, like AllowN, and when
@@ -164,7 +164,7 @@ func (l *Limiter) acquire(ctx context.Context, key string, cost int64, d *Decisi
 	if !allowed || cost == 0 {
 		return Lease{}, nil
 	}
-	return Lease{l: l, store: store, key: key, policies: policies, id: id}, nil
+	return Lease{lim: l, store: store, key: key, policies: policies, id: id}, nil
 }
 
 // storeAcquire is storeTake for Acquire.
