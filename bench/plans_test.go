@@ -17,7 +17,7 @@ import (
 // the plan chosen per request from the client address, with pk
 // parameters: still one EVALSHA per request.
 func redisRestwellPlans(c *redis.Client, prefix string, limit int, next http.Handler) (http.Handler, error) {
-	store, err := redisstore.NewRateLimitStore(c, redisstore.RateLimitConfig{Prefix: prefix, Timeout: time.Second})
+	store, err := redisstore.NewRateLimitStore(c, redisstore.RateLimitConfig{Prefix: prefix, Timeout: time.Second, Heartbeat: -1})
 	if err != nil {
 		return nil, err
 	}

@@ -71,6 +71,9 @@ func redisRestwell(c *redis.Client, prefix string, limit int, next http.Handler)
 		// bound would turn a scheduling stall on a loaded benchmark
 		// machine into a fail-open request and a failed benchmark.
 		Timeout: time.Second,
+		// The replica heartbeat is a background command, not a request's
+		// round trip: off, so that roundtrips/op counts requests alone.
+		Heartbeat: -1,
 	})
 	if err != nil {
 		return nil, err
@@ -92,7 +95,7 @@ func redisRestwell(c *redis.Client, prefix string, limit int, next http.Handler)
 // and takes a slot of the concurrency policy (a sorted set of leases),
 // one that releases the slot when the handler returns.
 func redisRestwellInflight(c *redis.Client, prefix string, limit int, next http.Handler) (http.Handler, error) {
-	store, err := redisstore.NewRateLimitStore(c, redisstore.RateLimitConfig{Prefix: prefix, Timeout: time.Second})
+	store, err := redisstore.NewRateLimitStore(c, redisstore.RateLimitConfig{Prefix: prefix, Timeout: time.Second, Heartbeat: -1})
 	if err != nil {
 		return nil, err
 	}
