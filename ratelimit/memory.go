@@ -6,6 +6,7 @@ import (
 	"hash/maphash"
 	"math/bits"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -62,6 +63,64 @@ type MemoryStore struct {
 
 	leasesOnce sync.Once
 	leases     []leaseShard // concurrency slots, made on first use
+
+	checked [checkedLists]atomic.Pointer[checkedList]
+}
+
+// checkedLists is the number of policy lists a MemoryStore remembers as
+// valid, so that a caller passing the same list on every call (a Limiter,
+// one per plan) has it validated once. Further lists are validated on
+// every call.
+const checkedLists = 8
+
+// checkedList is a policy list found valid, with what every call on it
+// needs.
+type checkedList struct {
+	policies   []Policy // a copy
+	intervals  [MaxPolicies]int64
+	concurrent bool // some policy counts requests in progress
+}
+
+// check validates policies and writes each one's Interval to intervals.
+// A list equal to one it has validated before costs a comparison of the
+// values, so a list changed in place is validated again.
+func (s *MemoryStore) check(policies []Policy, intervals *[MaxPolicies]int64) (concurrent bool, err error) {
+	for i := range s.checked {
+		c := s.checked[i].Load()
+		if c == nil {
+			break
+		}
+		if equalPolicies(c.policies, policies) {
+			copy(intervals[:len(policies)], c.intervals[:])
+			return c.concurrent, nil
+		}
+	}
+	if err := checkPolicies(policies); err != nil {
+		return false, err
+	}
+	c := &checkedList{policies: append([]Policy(nil), policies...), concurrent: hasConcurrent(policies)}
+	for i := range policies {
+		c.intervals[i] = int64(policies[i].Interval())
+	}
+	for i := range s.checked {
+		if s.checked[i].CompareAndSwap(nil, c) {
+			break
+		}
+	}
+	*intervals = c.intervals
+	return c.concurrent, nil
+}
+
+func equalPolicies(a, b []Policy) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // A shard is an open-addressing table with linear probing. Slot j takes
@@ -142,7 +201,9 @@ var (
 // Take implements Store. It blocks on nothing but a shard lock, so it
 // ignores ctx.
 func (s *MemoryStore) Take(_ context.Context, key string, policies []Policy, cost int64, res []Result) (bool, error) {
-	if err := checkPolicies(policies); err != nil {
+	var intervals [MaxPolicies]int64
+	concurrent, err := s.check(policies, &intervals)
+	if err != nil {
 		return false, err
 	}
 	if cost < 0 {
@@ -151,12 +212,8 @@ func (s *MemoryStore) Take(_ context.Context, key string, policies []Policy, cos
 	if len(res) < len(policies) {
 		return false, errRes
 	}
-	if hasConcurrent(policies) {
+	if concurrent {
 		return s.acquire(key, policies, cost, 0, false, res), nil
-	}
-	var intervals [MaxPolicies]int64
-	for i := range policies {
-		intervals[i] = int64(policies[i].Interval())
 	}
 	return s.take(key, policies, intervals[:len(policies)], cost, res), nil
 }
