@@ -230,10 +230,10 @@ func (l *Limiter) setHeaders(h http.Header, d *Decision, r *http.Request) []stri
 
 // fields holds, in one allocation, the value slices a limiter used alone
 // sets and the bytes of their dynamic values, for the usual fields: no
-// legacy fields, values of at most 48 bytes.
+// legacy fields, values of at most 32 bytes.
 type fields struct {
 	v   [4]string
-	buf [48]byte
+	buf [32]byte
 }
 
 // set copies b into f's bytes and returns them as a string. The bytes are

@@ -3,6 +3,9 @@ package ratelimit
 import (
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -89,3 +92,25 @@ type bodyWriter struct {
 }
 
 func (w *bodyWriter) Write(p []byte) (int, error) { w.body = append(w.body, p...); return len(p), nil }
+
+// TestFieldValueLengths: values short enough to share the one allocation
+// and values longer than its bytes come out the same, request after
+// request.
+func TestFieldValueLengths(t *testing.T) {
+	for _, name := range []string{"d", "default", strings.Repeat("n", 20), strings.Repeat("long", 40)} {
+		l, err := New(Config{Policies: []Policy{{Name: name, Limit: 1_000_000, Window: time.Hour}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := l.Handler(okHandler)
+		for i := 0; i < 3; i++ {
+			w := httptest.NewRecorder()
+			r := httptest.NewRequest("GET", "/", nil)
+			h.ServeHTTP(w, r)
+			want := `"` + name + `";r=` + strconv.Itoa(999_999-i) + ";t=1"
+			if got := w.Header().Get("RateLimit"); got != want {
+				t.Errorf("name of %d bytes, request %d: RateLimit %q, want %q", len(name), i, got, want)
+			}
+		}
+	}
+}
