@@ -143,7 +143,7 @@ func (l *Limiter) acquire(ctx context.Context, key string, cost int64, d *Decisi
 			return Lease{}, fmt.Errorf("%w: %w", ErrStoreUnavailable, err)
 		case FailLocal:
 			store = l.fallback
-			policies, _ = l.fallbackPolicies()
+			policies = l.fallbackPolicies()
 			allowed, err = acquireWith(ctx, store, key, policies, cost, id, d)
 			if err != nil {
 				l.logFailure(ctx, err)
@@ -155,7 +155,7 @@ func (l *Limiter) acquire(ctx context.Context, key string, cost int64, d *Decisi
 		}
 	} else if allowed && l.mode == FailLocal && cost > 0 {
 		var m Decision
-		local, _ := l.fallbackPolicies()
+		local := l.fallbackPolicies()
 		_, _ = take(ctx, l.fallback, key, local, cost, &m)
 	}
 	d.Allowed = allowed
@@ -295,7 +295,8 @@ func (s *MemoryStore) leaseShard(key string) *leaseShard {
 // Acquire implements Store. It blocks on nothing but locks, so it ignores
 // ctx.
 func (s *MemoryStore) Acquire(_ context.Context, key string, policies []Policy, cost int64, lease uint64, res []Result) (bool, error) {
-	if err := checkPolicies(policies); err != nil {
+	var intervals [MaxPolicies]int64
+	if _, err := s.check(policies, &intervals); err != nil {
 		return false, err
 	}
 	if cost < 0 {
@@ -309,7 +310,8 @@ func (s *MemoryStore) Acquire(_ context.Context, key string, policies []Policy, 
 
 // Release implements Store.
 func (s *MemoryStore) Release(_ context.Context, key string, policies []Policy, lease uint64) error {
-	if err := checkPolicies(policies); err != nil {
+	var intervals [MaxPolicies]int64
+	if _, err := s.check(policies, &intervals); err != nil {
 		return err
 	}
 	sh := s.leaseShard(key)

@@ -40,8 +40,12 @@ func TestFailRate(t *testing.T) {
 		// Two failures in three: call 20 fails, the 14th failure of 20
 		// calls, the first count at which the rate may switch.
 		{"two in three", "FFS", 0, 20},
-		// Every other call fails, the even ones: never more than half.
-		{"one in two, not above the default", "SF", 0, 100},
+		// Every other call fails, the even ones. Calls count from the
+		// first failure on, so this is "FS" one call later: 11 failures
+		// of the 21 calls from call 2 to 22.
+		{"one in two, counted from the first failure", "SF", 0, 22},
+		// Two in five never exceed half, wherever the count starts.
+		{"two in five", "SFSFS", 0, 100},
 		// The odd ones: 11 failures of 21 calls are more than half.
 		{"one in two, starting with a failure", "FS", 0, 21},
 		{"one in three", "FSS", 0, 100},

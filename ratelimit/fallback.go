@@ -58,24 +58,19 @@ type ReplicaCounter interface {
 // localSet is the fallback's share of the policies for one number of
 // replicas.
 type localSet struct {
-	replicas  int
-	policies  []Policy
-	intervals []int64
+	replicas int
+	policies []Policy
 }
 
 func newLocalSet(policies []Policy, replicas int) *localSet {
-	ls := &localSet{replicas: replicas, policies: localPolicies(policies, replicas)}
-	for _, p := range ls.policies {
-		ls.intervals = append(ls.intervals, int64(p.Interval()))
-	}
-	return ls
+	return &localSet{replicas: replicas, policies: localPolicies(policies, replicas)}
 }
 
 // fallbackPolicies returns the policies the fallback enforces now: those
 // of Config.Replicas, or of the store's last count of replicas.
-func (l *Limiter) fallbackPolicies() ([]Policy, []int64) {
+func (l *Limiter) fallbackPolicies() []Policy {
 	if l.learned == nil {
-		return l.local, l.localIntervals
+		return l.local
 	}
 	n := max(l.learned.Replicas(), 1)
 	ls := l.learnedSet.Load()
@@ -83,7 +78,7 @@ func (l *Limiter) fallbackPolicies() ([]Policy, []int64) {
 		ls = newLocalSet(l.policies, n)
 		l.learnedSet.Store(ls)
 	}
-	return ls.policies, ls.intervals
+	return ls.policies
 }
 
 // failed records one store failure and reports whether the Limiter
@@ -92,13 +87,17 @@ func (l *Limiter) fallbackPolicies() ([]Policy, []int64) {
 // FailWindow failed.
 func (l *Limiter) failed() bool {
 	now := l.since()
-	l.window.record(now, true)
+	l.window.fail(now)
 	return l.consecutive.Add(1) >= l.failAfter || l.window.exceeded(now)
 }
 
-// succeeded records one store success.
+// succeeded records one store success. While the store works it costs
+// two loads that every core can keep in its cache: no clock reading and
+// no shared write.
 func (l *Limiter) succeeded() {
-	l.window.record(l.since(), false)
+	if l.window.counting.Load() {
+		l.window.succeed(l.since())
+	}
 	if l.consecutive.Load() != 0 {
 		l.consecutive.Store(0)
 	}
@@ -108,10 +107,37 @@ func (l *Limiter) succeeded() {
 // failBuckets buckets, without locks. A bucket is reset by the first call
 // that finds it from an earlier round; calls racing with the reset may be
 // lost, so the rate is approximate, which is all a switch needs.
+//
+// Successes are counted only from the first failure in the window on,
+// while one lies within it: a store that works costs no bookkeeping, and
+// a rate is only ever wanted once failures come.
 type failWindow struct {
-	span    int64   // nanoseconds per bucket
-	rate    float64 // Config.FailRate
-	buckets [failBuckets]failBucket
+	span     int64       // nanoseconds per bucket
+	rate     float64     // Config.FailRate
+	counting atomic.Bool // a failure lies within the window
+	lastFail atomic.Int64
+	buckets  [failBuckets]failBucket
+}
+
+// fail records a failed call at now.
+func (w *failWindow) fail(now int64) {
+	w.lastFail.Store(now / w.span)
+	if !w.counting.Load() {
+		w.counting.Store(true)
+	}
+	w.record(now, true)
+}
+
+// succeed records a successful call at now, or stops counting when the
+// last failure has left the window.
+func (w *failWindow) succeed(now int64) {
+	if now/w.span-w.lastFail.Load() < failBuckets {
+		w.record(now, false)
+		return
+	}
+	if w.counting.CompareAndSwap(true, false) && now/w.span-w.lastFail.Load() < failBuckets {
+		w.counting.Store(true) // a failure came meanwhile
+	}
 }
 
 type failBucket struct {
@@ -172,12 +198,7 @@ func (w *failWindow) exceeded(now int64) bool {
 // left to spend alone when the store fails. What the fallback refuses is
 // not counted; nothing is reported.
 func (l *Limiter) mirror(ctx context.Context, key string, cost int64) {
-	local, intervals := l.fallbackPolicies()
-	if m, ok := l.fallback.(*MemoryStore); ok {
-		var res [MaxPolicies]Result
-		m.take(key, local, intervals, cost, res[:len(local)])
-		return
-	}
 	var d Decision
+	local := l.fallbackPolicies()
 	_, _ = take(ctx, l.fallback, key, local, cost, &d)
 }

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	apierrors "github.com/restwell/restwell/errors"
 	"github.com/restwell/restwell/internal/reqstate"
@@ -157,9 +158,9 @@ func nested(h http.Header) bool {
 // writer left there.
 //
 // It returns the value slices it set, whose element 1 is the mark slot
-// of the RateLimit-Policy value (empty). It allocates one string holding
-// every dynamic value and, unless the request's shared state has room for
-// them, one array of value slices.
+// of the RateLimit-Policy value (empty). It allocates once: a string
+// holding every dynamic value when the request's shared state has room for
+// the value slices, else the slices and those bytes together (see fields).
 func (l *Limiter) setHeaders(h http.Header, d *Decision, r *http.Request) []string {
 	res := &d.results[d.index]
 	reset := seconds(res.Reset)
@@ -185,7 +186,6 @@ func (l *Limiter) setHeaders(h http.Header, d *Decision, r *http.Request) []stri
 	if l.legacy {
 		b = strconv.AppendInt(b, reset, 10)
 	}
-	s := string(b)
 
 	// RateLimit-Policy, its mark slot, RateLimit, Retry-After and the
 	// three legacy fields.
@@ -197,10 +197,14 @@ func (l *Limiter) setHeaders(h http.Header, d *Decision, r *http.Request) []stri
 		size = 7
 	}
 	var v []string
+	var s string
 	if st := reqstate.From(r.Context()); st != nil && st.LimitFields[0] == "" && size <= len(st.LimitFields) {
-		v = st.LimitFields[:size]
+		v, s = st.LimitFields[:size], string(b)
+	} else if f := (*fields)(nil); size <= len(f.v) && len(b) <= len(f.buf) {
+		f = new(fields)
+		v, s = f.v[:size], f.set(b)
 	} else {
-		v = make([]string, size)
+		v, s = make([]string, size), string(b)
 	}
 	v[0], v[2] = l.policyHeader[0], s[:rl]
 	if nested(h) {
@@ -222,6 +226,22 @@ func (l *Limiter) setHeaders(h http.Header, d *Decision, r *http.Request) []stri
 		h[hdrReset] = v[6:7:7]
 	}
 	return v
+}
+
+// fields holds, in one allocation, the value slices a limiter used alone
+// sets and the bytes of their dynamic values, for the usual fields: no
+// legacy fields, values of at most 32 bytes.
+type fields struct {
+	v   [4]string
+	buf [32]byte
+}
+
+// set copies b into f's bytes and returns them as a string. The bytes are
+// written only here, before the string exists, and never again, so the
+// string is as immutable as one from string(b); it shares f's allocation.
+func (f *fields) set(b []byte) string {
+	n := copy(f.buf[:], b)
+	return unsafe.String(&f.buf[0], n)
 }
 
 // limited returns the 429 error for d.

@@ -129,9 +129,11 @@ type Config struct {
 	// StoreRetry even without FailAfter failures in a row: a store that
 	// fails two calls in three, say, or times out under load every other
 	// call. The rate counts only once the window holds at least 20 calls,
-	// so that a quiet replica is not switched by a failure or two. Zero
-	// means 0.5 (more than half of the calls failed); 1 or more turns the
-	// rate off, leaving FailAfter alone.
+	// so that a quiet replica is not switched by a failure or two. Calls
+	// are counted from the window's first failure on, so that a store
+	// that works costs the Limiter no bookkeeping. Zero means 0.5 (more
+	// than half of the calls failed); 1 or more turns the rate off,
+	// leaving FailAfter alone.
 	FailRate float64
 	// FailWindow is the span FailRate is measured over, in ten buckets
 	// of a tenth of it each. Zero means 10 seconds.
@@ -194,14 +196,12 @@ type Config struct {
 // A Limiter is safe for concurrent use by multiple goroutines.
 type Limiter struct {
 	policies     []Policy
-	intervals    []int64 // each policy's Interval
-	minBurst     int64   // the smallest Burst of a rate policy
-	concurrent   bool    // some policy limits requests in progress
+	minBurst     int64 // the smallest Burst of a rate policy
+	concurrent   bool  // some policy limits requests in progress
 	key          KeyFunc
 	keyFailure   KeyFailure
 	cost         func(*http.Request) int64
 	store        Store
-	mem          *MemoryStore // store, when it is a MemoryStore
 	mode         StoreFailure
 	retry        time.Duration
 	fallback     Store
@@ -210,13 +210,12 @@ type Limiter struct {
 	logger       *slog.Logger
 	observer     observe.Observer
 
-	local          []Policy // the policies the fallback enforces
-	localIntervals []int64
-	learned        ReplicaCounter           // Store, when it counts replicas for FailLocal
-	learnedSet     atomic.Pointer[localSet] // local policies of its last count
-	failAfter      int64
-	partition      *partition // nil without Config.PartitionKey
-	reduced        *reduced   // shared with the Limiters of the plans
+	local      []Policy                 // the policies the fallback enforces
+	learned    ReplicaCounter           // Store, when it counts replicas for FailLocal
+	learnedSet atomic.Pointer[localSet] // local policies of its last count
+	failAfter  int64
+	partition  *partition // nil without Config.PartitionKey
+	reduced    *reduced   // shared with the Limiters of the plans
 
 	plans      map[string]*Limiter // by plan name, "" for Policies; nil without Plans
 	plan       PlanFunc
@@ -276,7 +275,6 @@ func New(cfg Config) (*Limiter, error) {
 			return nil, fmt.Errorf("ratelimit: policy %q appears twice", p.Name)
 		}
 		seen[p.Name] = true
-		l.intervals = append(l.intervals, int64(p.Interval()))
 		if p.concurrent() {
 			l.concurrent = true
 		} else {
@@ -293,9 +291,6 @@ func New(cfg Config) (*Limiter, error) {
 		return nil, stderrors.New("ratelimit: Replicas and FailAfter must not be negative")
 	}
 	l.local = localPolicies(l.policies, cfg.Replicas)
-	for _, p := range l.local {
-		l.localIntervals = append(l.localIntervals, int64(p.Interval()))
-	}
 	l.failAfter = int64(cfg.FailAfter)
 	if l.failAfter == 0 {
 		l.failAfter = defaultFailAfter
@@ -317,9 +312,6 @@ func New(cfg Config) (*Limiter, error) {
 			return nil, err
 		}
 		l.store = m
-	}
-	if !l.concurrent {
-		l.mem, _ = l.store.(*MemoryStore)
 	}
 	if l.mode == FailLocal && cfg.Replicas == 0 {
 		l.learned, _ = l.store.(ReplicaCounter)
@@ -436,20 +428,15 @@ func (l *Limiter) decide(ctx context.Context, key string, cost int64, d *Decisio
 	if cost > l.minBurst {
 		return ErrCostTooHigh
 	}
-	n := len(l.policies)
-	if l.mem != nil {
-		d.Allowed = l.mem.take(key, l.policies, l.intervals, cost, d.results[:n])
-	} else {
-		allowed, err := l.storeTake(ctx, key, cost, d)
-		if err != nil {
-			return l.storeFailed(ctx, key, cost, d, err)
-		}
-		d.Allowed = allowed
-		if allowed && l.mode == FailLocal && cost > 0 {
-			l.mirror(ctx, key, cost)
-		}
+	allowed, err := l.storeTake(ctx, key, cost, d)
+	if err != nil {
+		return l.storeFailed(ctx, key, cost, d, err)
 	}
-	d.n = n
+	d.Allowed = allowed
+	if allowed && l.mode == FailLocal && cost > 0 {
+		l.mirror(ctx, key, cost)
+	}
+	d.n = len(l.policies)
 	l.summarize(d)
 	return nil
 }
@@ -480,19 +467,22 @@ func (l *Limiter) storeTake(ctx context.Context, key string, cost int64, d *Deci
 	return allowed, nil
 }
 
-// take calls s with a pooled result buffer, so that d does not escape.
+// take calls s with a pooled result buffer, so that d, which the caller
+// keeps on its stack, does not escape through the interface call. A
+// store that panics has failed.
 func take(ctx context.Context, s Store, key string, policies []Policy, cost int64, d *Decision) (allowed bool, err error) {
 	buf := resultPool.Get().(*[MaxPolicies]Result)
+	res := buf[:len(policies)]
 	defer func() {
 		if p := recover(); p != nil {
 			allowed, err = false, fmt.Errorf("ratelimit: store panicked: %v", p)
 		}
-		*buf = [MaxPolicies]Result{}
+		clear(res)
 		resultPool.Put(buf)
 	}()
-	allowed, err = s.Take(ctx, key, policies, cost, buf[:len(policies)])
+	allowed, err = s.Take(ctx, key, policies, cost, res)
 	if err == nil {
-		copy(d.results[:], buf[:len(policies)])
+		copy(d.results[:], res)
 	}
 	return allowed, err
 }
@@ -505,7 +495,7 @@ func (l *Limiter) storeFailed(ctx context.Context, key string, cost int64, d *De
 	case FailClosed:
 		return fmt.Errorf("%w: %w", ErrStoreUnavailable, err)
 	case FailLocal:
-		local, _ := l.fallbackPolicies()
+		local := l.fallbackPolicies()
 		allowed, ferr := take(ctx, l.fallback, key, local, cost, d)
 		if ferr == nil {
 			d.Allowed = allowed

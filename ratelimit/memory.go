@@ -6,6 +6,7 @@ import (
 	"hash/maphash"
 	"math/bits"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -15,8 +16,10 @@ type MemoryConfig struct {
 	// reached, a new key takes the place of an idle one (a key whose quota
 	// is full again, which is the same as no state), or else of the least
 	// recently used one as approximated by the CLOCK algorithm; that key
-	// then starts again with its full burst. A key costs 32 to 64 bytes
-	// with two policies (8 more per further policy). Zero means 1<<20
+	// then starts again with its full burst. A key takes a slot of 16
+	// bytes with one policy (8 more per further policy), in tables kept
+	// between three eighths and three quarters full: 21 to 43 bytes a key
+	// with one policy, 32 to 64 with two. Zero means 1<<20
 	// (1,048,576). At least 64.
 	//
 	// Each shard holds MaxKeys/Shards keys and evicts on its own, with no
@@ -37,9 +40,8 @@ type MemoryConfig struct {
 //
 // It is a hash table split into shards, each with its own lock and its
 // own open-addressing table in one flat slice: a key's 64-bit hash (with a
-// random per-store seed), its expiry, a CLOCK reference bit and one TAT
-// per policy sit side by side, so a decision usually touches a single
-// cache line, takes one shard lock once and allocates nothing. The key
+// random per-store seed), a CLOCK reference bit and one TAT per policy
+// sit side by side, so a decision usually touches a single cache line, takes one shard lock once and allocates nothing. The key
 // strings themselves are not kept: two keys whose hashes collide (about
 // one chance in 2^64/n for each new key, n the keys held) would share
 // state.
@@ -62,12 +64,69 @@ type MemoryStore struct {
 
 	leasesOnce sync.Once
 	leases     []leaseShard // concurrency slots, made on first use
+
+	checked [checkedLists]atomic.Pointer[checkedList]
+}
+
+// checkedLists is the number of policy lists a MemoryStore remembers as
+// valid, so that a caller passing the same list on every call (a Limiter,
+// one per plan) has it validated once. Further lists are validated on
+// every call.
+const checkedLists = 8
+
+// checkedList is a policy list found valid, with what every call on it
+// needs.
+type checkedList struct {
+	policies   []Policy // a copy
+	intervals  [MaxPolicies]int64
+	concurrent bool // some policy counts requests in progress
+}
+
+// check validates policies and writes each one's Interval to intervals.
+// A list equal to one it has validated before costs a comparison of the
+// values, so a list changed in place is validated again.
+func (s *MemoryStore) check(policies []Policy, intervals *[MaxPolicies]int64) (concurrent bool, err error) {
+	for i := range s.checked {
+		c := s.checked[i].Load()
+		if c == nil {
+			break
+		}
+		if equalPolicies(c.policies, policies) {
+			copy(intervals[:len(policies)], c.intervals[:])
+			return c.concurrent, nil
+		}
+	}
+	if err := checkPolicies(policies); err != nil {
+		return false, err
+	}
+	c := &checkedList{policies: append([]Policy(nil), policies...), concurrent: hasConcurrent(policies)}
+	for i := range policies {
+		c.intervals[i] = int64(policies[i].Interval())
+	}
+	for i := range s.checked {
+		if s.checked[i].CompareAndSwap(nil, c) {
+			break
+		}
+	}
+	*intervals = c.intervals
+	return c.concurrent, nil
+}
+
+func equalPolicies(a, b []Policy) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // A shard is an open-addressing table with linear probing. Slot j takes
 // slots[j*stride : (j+1)*stride]: the key hash with bit 0 replaced by the
-// CLOCK reference bit (0 for an empty slot), the expiry (every TAT is at
-// most it), then the TATs.
+// CLOCK reference bit (0 for an empty slot), then the TATs.
 type shard struct {
 	mu     sync.Mutex
 	slots  []int64
@@ -81,9 +140,18 @@ type shard struct {
 
 const (
 	wHash = 0
-	wExp  = 1
-	wTAT  = 2
+	wTAT  = 1
 )
+
+// expiry returns the time at which the key in slot j is idle again: its
+// latest TAT, when every quota it holds is full.
+func (sh *shard) expiry(j int) int64 {
+	exp := int64(never)
+	for _, tat := range sh.slots[j*sh.stride+wTAT : (j+1)*sh.stride] {
+		exp = max(exp, tat)
+	}
+	return exp
+}
 
 // NewMemoryStore returns an empty MemoryStore.
 func NewMemoryStore(cfg MemoryConfig) (*MemoryStore, error) {
@@ -142,7 +210,9 @@ var (
 // Take implements Store. It blocks on nothing but a shard lock, so it
 // ignores ctx.
 func (s *MemoryStore) Take(_ context.Context, key string, policies []Policy, cost int64, res []Result) (bool, error) {
-	if err := checkPolicies(policies); err != nil {
+	var intervals [MaxPolicies]int64
+	concurrent, err := s.check(policies, &intervals)
+	if err != nil {
 		return false, err
 	}
 	if cost < 0 {
@@ -151,12 +221,8 @@ func (s *MemoryStore) Take(_ context.Context, key string, policies []Policy, cos
 	if len(res) < len(policies) {
 		return false, errRes
 	}
-	if hasConcurrent(policies) {
+	if concurrent {
 		return s.acquire(key, policies, cost, 0, false, res), nil
-	}
-	var intervals [MaxPolicies]int64
-	for i := range policies {
-		intervals[i] = int64(policies[i].Interval())
 	}
 	return s.take(key, policies, intervals[:len(policies)], cost, res), nil
 }
@@ -200,12 +266,7 @@ func (s *MemoryStore) take(key string, policies []Policy, intervals []int64, cos
 		if !found {
 			slot = sh.insert(h, now) // unreferenced until used again
 		}
-		exp := slot[wExp]
-		for i := 0; i < n; i++ {
-			slot[wTAT+i] = next[i]
-			exp = max(exp, next[i])
-		}
-		slot[wExp] = exp
+		copy(slot[wTAT:wTAT+n], next[:n])
 	}
 	sh.mu.Unlock()
 	if !allowed {
@@ -240,7 +301,7 @@ func (sh *shard) find(h int64) (int, bool) {
 func (sh *shard) insert(h, now int64) []int64 {
 	size := len(sh.slots) / sh.stride
 	if sh.count > 0 {
-		if w := sh.slots[sh.hand*sh.stride]; w != 0 && sh.slots[sh.hand*sh.stride+wExp] <= now {
+		if w := sh.slots[sh.hand*sh.stride]; w != 0 && sh.expiry(sh.hand) <= now {
 			sh.remove(sh.hand) // lazy expiry: an idle key is the same as none
 		} else if sh.count >= sh.limit {
 			sh.evict(now)
@@ -252,7 +313,6 @@ func (sh *shard) insert(h, now int64) []int64 {
 	j, _ := sh.find(h)
 	slot := sh.slots[j*sh.stride : (j+1)*sh.stride]
 	slot[wHash] = h
-	slot[wExp] = never
 	for i := wTAT; i < len(slot); i++ {
 		slot[i] = never
 	}
@@ -272,7 +332,7 @@ func (sh *shard) evict(now int64) {
 		if w == 0 {
 			continue
 		}
-		if w&1 == 1 && sh.slots[j*sh.stride+wExp] > now {
+		if w&1 == 1 && sh.expiry(j) > now {
 			sh.slots[j*sh.stride] = w &^ 1
 			continue
 		}

@@ -265,3 +265,32 @@ func TestMemoryStoreTakeAllocs(t *testing.T) {
 		t.Errorf("Take allocates %v times per call, want 0", n)
 	}
 }
+
+// TestMemoryStoreRevalidates: the store remembers the lists it has
+// validated by value, so a list changed in place is validated again, and
+// more lists than it remembers are still decided.
+func TestMemoryStoreRevalidates(t *testing.T) {
+	s := newStore(t, ratelimit.MemoryConfig{})
+	ctx := context.Background()
+	res := make([]ratelimit.Result, ratelimit.MaxPolicies)
+	policies := []ratelimit.Policy{{Name: "p", Limit: 10, Window: time.Hour}}
+	if ok, err := s.Take(ctx, "k", policies, 1, res); err != nil || !ok {
+		t.Fatalf("Take = %v, %v; want true, nil", ok, err)
+	}
+	policies[0].Limit = 0
+	if _, err := s.Take(ctx, "k", policies, 1, res); err == nil {
+		t.Error("Take with a list changed to a zero limit: no error")
+	}
+	for i := 0; i < 20; i++ {
+		p := []ratelimit.Policy{{Name: "p", Limit: int64(i + 1), Window: time.Hour}}
+		key := "other" + strconv.Itoa(i)
+		for j := 0; j <= i; j++ {
+			if ok, err := s.Take(ctx, key, p, 1, res); err != nil || !ok {
+				t.Fatalf("list %d, request %d: Take = %v, %v; want true, nil", i, j, ok, err)
+			}
+		}
+		if ok, err := s.Take(ctx, key, p, 1, res); err != nil || ok {
+			t.Fatalf("list %d, request %d: Take = %v, %v; want false, nil", i, i+1, ok, err)
+		}
+	}
+}
