@@ -8,6 +8,7 @@ import (
 
 	"github.com/restwell/restwell/internal/capture"
 	"github.com/restwell/restwell/internal/logsafe"
+	"github.com/restwell/restwell/internal/reqstate"
 	"github.com/restwell/restwell/requestid"
 )
 
@@ -38,7 +39,7 @@ func (h Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		err = h(w, r)
 		started = cw.Started()
 	} else {
-		cw, rw := capture.Get(w, capture.Pass, 0)
+		cw, rw := reqstate.Capture(r, w, capture.Pass, 0)
 		cw.Logger = rendererFor(r).Logger
 		err = h(rw, r)
 		capture.Put(cw) // a goroutine h leaked can no longer write
@@ -77,7 +78,7 @@ func (p *PanicError) Error() string { return fmt.Sprintf("panic: %v", p.Value) }
 // http.ErrAbortHandler itself is passed on untouched, as net/http expects.
 func Recover(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		cw, rw := capture.Get(w, capture.Pass, 0)
+		cw, rw := reqstate.Capture(r, w, capture.Pass, 0)
 		cw.Logger = rendererFor(r).Logger
 		defer func() {
 			v := recover()

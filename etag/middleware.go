@@ -14,6 +14,7 @@ import (
 	apierrors "github.com/restwell/restwell/errors"
 	"github.com/restwell/restwell/internal/capture"
 	"github.com/restwell/restwell/internal/httpsyntax"
+	"github.com/restwell/restwell/internal/reqstate"
 	"github.com/restwell/restwell/observe"
 )
 
@@ -352,7 +353,9 @@ func requiredError(v Validators, ifMatch bool) error {
 }
 
 // state is the per-request state of a read. It is pooled with its
-// HoldIf function value and hash, so a request allocates neither.
+// HoldIf function value and hash, so a request allocates neither. What
+// the response keeps (the capture Writer, the header values) lives in
+// the request's reqstate.Slot instead, which is never reused.
 type state struct {
 	m      *Middleware
 	r      *http.Request
@@ -394,7 +397,7 @@ func (m *Middleware) serveRead(w http.ResponseWriter, r *http.Request, next http
 	}
 	st := statePool.Get().(*state)
 	st.preset = preset
-	cw, rw := capture.Get(w, capture.Hold, m.maxBody)
+	cw, rw := reqstate.Capture(r, w, capture.Hold, m.maxBody)
 	st.m, st.r, st.cw = m, r, cw
 	cw.HoldIf = st.holdIf
 
@@ -481,10 +484,6 @@ func (st *state) tag(w http.ResponseWriter) {
 	vals := new([3]string)
 	vals[0] = s[:tagLen]
 	h["Etag"] = vals[0:1:1]
-	if len(cl) == 0 {
-		vals[1] = s[tagLen:]
-		h["Content-Length"] = vals[1:2:2]
-	}
 	if m.cacheControl != "" && len(h["Cache-Control"]) == 0 {
 		vals[2] = m.cacheControl
 		h["Cache-Control"] = vals[2:3:3]
@@ -492,9 +491,14 @@ func (st *state) tag(w http.ResponseWriter) {
 
 	res := check(st.r, Validators{ETag: vals[0], LastModified: lastModified(h)}, m.lenient)
 	if res.Proceed() {
+		if len(cl) == 0 {
+			vals[1] = s[tagLen:]
+			h["Content-Length"] = vals[1:2:2]
+		}
 		_ = cw.Release() // a failed write means the client is gone
 		return
 	}
+	// A 304 or 412 carries no Content-Length of the body it replaces.
 	cw.Discard()
 	st.answer(w, res)
 }

@@ -368,7 +368,7 @@ func (v *Versioner) serve(w http.ResponseWriter, r *http.Request, next http.Hand
 		return
 	}
 	// A handler may replace Vary: put the tokens back when it commits.
-	cw, rw := capture.Get(w, capture.Hold, 0)
+	cw, rw := reqstate.Capture(r2, w, capture.Hold, 0)
 	cw.HoldIf = v.varyHook
 	cw.Logger = v.log
 	next.ServeHTTP(rw, r2)
@@ -440,7 +440,7 @@ func (v *Versioner) serveFull(w http.ResponseWriter, r, r2 *http.Request, ver *v
 			return
 		}
 	}
-	cw, rw := capture.Get(w, capture.Hold, 0)
+	cw, rw := reqstate.Capture(r2, w, capture.Hold, 0)
 	cw.HoldIf = s.hook
 	cw.Logger = v.log
 	next.ServeHTTP(rw, r2)

@@ -77,8 +77,7 @@ var ErrDetached = errors.New("capture: response written after the handler return
 // belong to the goroutine serving the request. The http.ResponseWriter
 // Get returns is the handler's: it stops working at Detach.
 type Writer struct {
-	rw   http.ResponseWriter
-	mode Mode
+	rw http.ResponseWriter
 	// limit is the number of body bytes Tee keeps and Hold holds; Unlimited
 	// for no limit.
 	limit int
@@ -104,8 +103,9 @@ type Writer struct {
 
 	status   int   // final status the handler chose; 0 until it chose one
 	size     int64 // body bytes the handler wrote
-	sent     bool  // header passed to rw
-	holding  bool  // header and body are being held
+	mode     Mode
+	sent     bool // header passed to rw
+	holding  bool // header and body are being held
 	overflow bool
 	flushed  bool
 	hijacked bool
@@ -121,18 +121,28 @@ type Writer struct {
 // Writers are not pooled: one that a leaked goroutine still holds must
 // never serve another request. The allocation is the price of that.
 func Get(rw http.ResponseWriter, mode Mode, limit int) (*Writer, http.ResponseWriter) {
-	w := &Writer{rw: rw, mode: mode, limit: limit}
+	w := new(Writer)
+	return w, Start(w, rw, mode, limit)
+}
+
+// Start is Get for a Writer the caller allocated, for one that lives
+// inside a larger value made for the same request (see reqstate). w must
+// be a zero Writer that was never used: like a Writer from Get, it serves
+// one request and must never be started again, so a goroutine that
+// outlived an earlier request cannot write through it.
+func Start(w *Writer, rw http.ResponseWriter, mode Mode, limit int) http.ResponseWriter {
+	w.rw, w.mode, w.limit = rw, mode, limit
 	_, fl := rw.(http.Flusher)
 	_, hj := rw.(http.Hijacker)
 	switch {
 	case fl && hj:
-		return w, flushHijacker{front{w}}
+		return flushHijacker{front{w}}
 	case fl:
-		return w, flusher{front{w}}
+		return flusher{front{w}}
 	case hj:
-		return w, hijacker{front{w}}
+		return hijacker{front{w}}
 	default:
-		return w, front{w}
+		return front{w}
 	}
 }
 

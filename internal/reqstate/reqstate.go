@@ -14,11 +14,22 @@
 // afterwards for everything the handler starts. A middleware that finds
 // its own field already set (the same middleware nested twice) forks a
 // new State instead of overwriting the outer one's value.
+//
+// A State made by Attach or Fork also holds a few response capture
+// slots, so that the middleware wrapping the response (errors.Recover,
+// versioning, etag) need not allocate their capture.Writer each: Capture
+// hands each slot out once, to one caller, safely from any goroutine, and
+// falls back to a new allocation when none is left. A slot lives exactly
+// as long as its request's State and is never reused, so a goroutine a
+// handler leaked can never write through it into another response.
 package reqstate
 
 import (
 	"context"
 	"net/http"
+	"sync/atomic"
+
+	"github.com/restwell/restwell/internal/capture"
 )
 
 type key struct{}
@@ -58,6 +69,53 @@ type State struct {
 	// under, nil for none. The idempotency middleware sets it in a State
 	// of its own, under the cancelable context its handler gets.
 	Idempotency any
+
+	// spare holds the capture slots of a State made by attach; nil for
+	// the others (New, and Init into a caller's allocation).
+	spare *spare
+}
+
+// slots is the number of capture slots in a State made by attach: one
+// each for errors.Recover, versioning and etag.
+const slots = 3
+
+type spare struct {
+	taken atomic.Uint32
+	slot  [slots]capture.Writer
+}
+
+// block is what attach allocates: a State and its slots together.
+type block struct {
+	s     State
+	spare spare
+}
+
+// Capture is capture.Get for the response to r: it returns a Writer
+// around rw in the given mode and the writer the handler should be given.
+// The Writer is an unused slot of the State of r's context when that has
+// one left, and a new allocation otherwise; either way it is the caller's
+// alone and serves this one response. Capture is safe for concurrent use.
+func Capture(r *http.Request, rw http.ResponseWriter, mode capture.Mode, limit int) (*capture.Writer, http.ResponseWriter) {
+	w := take(From(r.Context()))
+	if w == nil {
+		w = new(capture.Writer)
+	}
+	return w, capture.Start(w, rw, mode, limit)
+}
+
+// take returns an unused slot of s, or nil when s is nil or has none.
+func take(s *State) *capture.Writer {
+	if s == nil || s.spare == nil {
+		return nil
+	}
+	sp := s.spare
+	if sp.taken.Load() >= slots {
+		return nil
+	}
+	if i := sp.taken.Add(1); i <= slots {
+		return &sp.slot[i-1]
+	}
+	return nil
 }
 
 // Value returns s for the package's key and asks the parent otherwise.
@@ -84,6 +142,7 @@ func Init(s *State, parent context.Context, from *State) {
 	if from != nil {
 		*s = *from
 		s.Req = http.Request{}
+		s.spare = nil // the slots are from's
 	}
 	s.Context = parent
 }
@@ -116,8 +175,10 @@ func Fork(r *http.Request, s *State) (*State, *http.Request) {
 }
 
 func attach(r *http.Request, from *State) (*State, *http.Request) {
-	s := new(State)
+	b := new(block)
+	s := &b.s
 	Init(s, r.Context(), from)
+	s.spare = &b.spare
 	s.Req = *r.WithContext(s)
 	return s, &s.Req
 }
