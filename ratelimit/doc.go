@@ -198,7 +198,8 @@
 // sharing it (a ReplicaCounter, as the Redis store is) supplies the
 // divisor from its last count. After Config.FailAfter failures in a row
 // (three), or when more than Config.FailRate (half) of at least 20 store
-// calls of the last Config.FailWindow (ten seconds) failed, the store is
+// calls of the last Config.FailWindow (ten seconds), counted from its
+// first failure, failed, the store is
 // left alone for Config.StoreRetry (one second), then asked again:
 // recovery needs no action, a single slow round trip never switches a
 // replica to its fallback, and a store that fails every other call or
@@ -228,10 +229,13 @@
 // # Memory
 //
 // The default store, MemoryStore, is sharded with a lock per shard, holds
-// at most MaxKeys keys (about 64 bytes each with two policies: 10^6 keys
-// take 64 MB of heap) and starts no goroutine. A decision allocates nothing;
-// the middleware allocates twice per request, for the header values, and
-// once more with a concurrency policy, for the context of the release.
+// at most MaxKeys keys (32 to 64 bytes each with two policies, 21 to 43
+// with one: 10^6 keys take at most 64 MB of heap) and starts no
+// goroutine. A decision allocates nothing; the middleware allocates once
+// per request, for the header values, and once more with a concurrency
+// policy, for the context of the release. The Limiter reaches every
+// store, this one included, through the Store interface alone, so what
+// it costs with the memory store is what it adds to any store.
 // Concurrency slots sit in a table of their own that holds only the keys
 // with requests in progress (or leases not yet expired).
 package ratelimit
