@@ -18,10 +18,10 @@ type lease struct {
 	m    *Middleware
 	info Info
 	// st is the handler's context: the shared request state, with info,
-	// over ctx, which the lease cancels. Its Req field is the request the
-	// handler gets.
-	st  reqstate.State
-	ctx leaseCtx
+	// over a context.WithCancelCause of the request's context, which
+	// cancel cancels. Its Req field is the request the handler gets.
+	st     reqstate.State
+	cancel context.CancelCauseFunc
 
 	// Guarded by the renewer's mu.
 	prev, next *lease
@@ -38,11 +38,12 @@ const (
 )
 
 // start makes l the lease of info, gives it the handler's context (parent
-// with info) and queues it for renewal.
+// with info, cancelled by l.cancel) and queues it for renewal.
 func (l *lease) start(m *Middleware, parent context.Context, info Info) {
 	l.m, l.info = m, info
-	l.ctx.parent = parent
-	reqstate.Init(&l.st, &l.ctx, reqstate.From(parent))
+	ctx, cancel := context.WithCancelCause(parent)
+	l.cancel = cancel
+	reqstate.Init(&l.st, ctx, reqstate.From(parent))
 	l.st.Idempotency = &l.info
 	m.renewer.add(l)
 }
@@ -82,7 +83,7 @@ func (l *lease) renew() {
 	}
 	if lost {
 		l.state = leaseStopped
-		l.ctx.cancel(ErrLeaseLost)
+		l.cancel(ErrLeaseLost)
 	} else {
 		r.push(l)
 	}

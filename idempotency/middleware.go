@@ -454,7 +454,7 @@ type call struct {
 // returns and the body it read is detached.
 func (c *call) run(m *Middleware, w http.ResponseWriter, r *http.Request, next http.Handler, info Info, bb *bodyBuf) {
 	c.start(m, r.Context(), info)
-	defer c.ctx.cancel(nil)
+	defer c.cancel(nil)
 	c.st.Req = *r.WithContext(&c.st)
 	r2 := &c.st.Req
 	if bb != nil {
