@@ -25,7 +25,7 @@ type lease struct {
 
 	// Guarded by the renewer's mu.
 	prev, next *lease
-	at         time.Time // when the lease was taken or last renewed
+	gen        uint64 // the renewer's tick when the lease was queued
 	state      leaseState
 }
 
@@ -102,14 +102,14 @@ func (l *lease) renew() {
 // renewer renews the leases of a Middleware's requests whose handlers
 // outlive most of a renewal period (Lease/3). A lease joins the tail of
 // its list when taken and when renewed, so the list stays in order of
-// age. One timer, armed only while the list is not empty, fires every
-// quarter of a period and renews the leases that have reached three
-// quarters of one: a renewal comes at most one period after the lease was
-// taken or last renewed, and a handler that returns within three quarters
-// of a period causes none. A request whose handler returns before that
-// costs two short critical sections and no timer or goroutine of its
-// own; each renewal runs in a goroutine of its own, so a slow store delays
-// no other lease.
+// age, counted in ticks of one timer that runs only while the list is
+// not empty. The timer fires every quarter of a period and renews the
+// leases that have waited four ticks: a renewal comes at most one period
+// after the lease was taken or last renewed, and a handler that returns
+// within three quarters of a period causes none. A request whose handler
+// returns before that costs two short critical sections and no timer or
+// goroutine of its own; each renewal runs in a goroutine of its own, so a
+// slow store delays no other lease.
 //
 // The zero renewer is ready once every is set; it is safe for concurrent
 // use.
@@ -119,8 +119,10 @@ type renewer struct {
 	// head is the oldest lease queued, tail the newest.
 	head, tail *lease
 	t          *time.Timer
+	gen        uint64    // ticks so far
 	armed      bool      // t will fire
 	armedAt    time.Time // when t was last armed from idle
+	armedGen   uint64    // gen then
 }
 
 func (r *renewer) add(l *lease) {
@@ -131,7 +133,7 @@ func (r *renewer) add(l *lease) {
 
 // push queues l at the tail and makes sure the timer runs. r.mu is held.
 func (r *renewer) push(l *lease) {
-	l.at, l.state = time.Now(), leaseQueued
+	l.gen, l.state = r.gen, leaseQueued
 	l.prev, l.next = r.tail, nil
 	if r.tail != nil {
 		r.tail.next = l
@@ -140,7 +142,7 @@ func (r *renewer) push(l *lease) {
 	}
 	r.tail = l
 	if !r.armed {
-		r.armed, r.armedAt = true, l.at
+		r.armed, r.armedAt, r.armedGen = true, time.Now(), r.gen
 		if r.t == nil {
 			r.t = time.AfterFunc(r.every/4, r.fire)
 		} else {
@@ -164,23 +166,23 @@ func (r *renewer) unlink(l *lease) {
 	l.prev, l.next = nil, nil
 }
 
-// fire renews the leases that have reached three quarters of a period,
-// and arms the timer again while leases are left. The quarters are
-// counted from the time the timer was armed, so that a timer firing late
-// does not make the next ones late too.
+// fire renews the leases that have waited four ticks, and arms the timer
+// again while leases are left. Ticks are counted from the time the timer
+// was armed, so that a timer firing late does not make the next ones
+// late too.
 func (r *renewer) fire() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	now := time.Now()
 	tick := r.every / 4
-	due := now.Add(-(r.every - tick))
-	for l := r.head; l != nil && !l.at.After(due); l = r.head {
+	since := time.Since(r.armedAt)
+	r.gen = max(r.gen+1, r.armedGen+uint64(since/tick))
+	for l := r.head; l != nil && r.gen-l.gen >= 4; l = r.head {
 		r.unlink(l)
 		l.state = leaseRenewing
 		go l.renew()
 	}
 	if r.head != nil {
-		r.t.Reset(tick - now.Sub(r.armedAt)%tick)
+		r.t.Reset(tick - since%tick)
 	} else {
 		r.armed = false
 	}
