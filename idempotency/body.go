@@ -4,60 +4,37 @@ import (
 	stderrors "errors"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 )
 
 // bodyBuf holds a request body the middleware read. Buffers of up to
-// maxPooledBody bytes are reused across requests.
+// maxPooledBody bytes are reused across requests, through one pool.
 type bodyBuf struct{ b []byte }
 
 const (
-	minPooledBody = 512
-	maxPooledBody = minPooledBody << (len(bodyPools) - 1) // 64 KiB
+	minBody       = 512      // the first buffer for a body of unknown length
+	maxPooledBody = 64 << 10 // larger buffers are left to the collector
 )
 
-// bodyPools[i] holds buffers with a capacity of at least minPooledBody<<i.
-var bodyPools [8]sync.Pool
-
-// poolOf returns the index of the smallest pool whose buffers hold n
-// bytes, and false when n is over maxPooledBody.
-func poolOf(n int64) (int, bool) {
-	for i := range bodyPools {
-		if n <= minPooledBody<<i {
-			return i, true
-		}
-	}
-	return 0, false
-}
+var bodyPool = sync.Pool{New: func() any { return new(bodyBuf) }}
 
 // getBody returns an empty buffer with room for n bytes.
-func getBody(n int64) *bodyBuf {
-	if i, ok := poolOf(n); ok {
-		if v := bodyPools[i].Get(); v != nil {
-			return v.(*bodyBuf)
-		}
-		return &bodyBuf{b: make([]byte, 0, minPooledBody<<i)}
-	}
-	return &bodyBuf{b: make([]byte, 0, n)}
+func getBody(n int) *bodyBuf {
+	bb := bodyPool.Get().(*bodyBuf)
+	bb.b = slices.Grow(bb.b[:0], n)
+	return bb
 }
 
 // putBody gives b back for reuse. Nothing may use b or its bytes
 // afterwards.
 func putBody(b *bodyBuf) {
-	if b == nil {
+	if b == nil || cap(b.b) > maxPooledBody {
 		return
-	}
-	c := cap(b.b)
-	if c < minPooledBody || c > maxPooledBody {
-		return
-	}
-	i := len(bodyPools) - 1
-	for minPooledBody<<i > c {
-		i--
 	}
 	b.b = b.b[:0]
-	bodyPools[i].Put(b)
+	bodyPool.Put(b)
 }
 
 // readBody reads the whole request body into a buffer, bounded by
@@ -75,29 +52,24 @@ func (m *Middleware) readBody(r *http.Request) (*bodyBuf, error) {
 	// needs no more room; a body of unknown length starts small.
 	// A large announced length is not trusted with more than 1 MiB before
 	// the bytes arrive.
-	n := min(r.ContentLength, 1<<20) + 1
+	n := int(min(r.ContentLength, 1<<20) + 1)
 	if n <= 0 {
-		n = minPooledBody
+		n = minBody
 	}
 	bb := getBody(n)
 	buf := bb.b
 	for {
 		if len(buf) == cap(buf) {
-			// Grow into a buffer twice the size, pooled when small enough.
-			nb := getBody(2 * int64(cap(buf)))
-			nb.b = append(nb.b, buf...)
-			bb.b = buf
-			putBody(bb)
-			bb, buf = nb, nb.b
+			buf = slices.Grow(buf, cap(buf)) // at least twice the room
 		}
 		k, err := r.Body.Read(buf[len(buf):cap(buf)])
 		buf = buf[:len(buf)+k]
+		bb.b = buf
 		if int64(len(buf)) > m.maxBody {
 			putBody(bb)
 			return nil, m.tooLarge()
 		}
 		if err == io.EOF {
-			bb.b = buf
 			return bb, nil
 		}
 		if err != nil {

@@ -87,7 +87,7 @@ func FuzzReadBody(f *testing.F) {
 		}
 		// A buffer given back comes out of the pool empty.
 		putBody(bb)
-		if nb := getBody(int64(len(body)) + 1); len(nb.b) != 0 {
+		if nb := getBody(len(body) + 1); len(nb.b) != 0 {
 			t.Fatalf("a pooled buffer came back holding %d bytes", len(nb.b))
 		}
 	})

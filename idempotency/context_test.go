@@ -16,16 +16,26 @@ import (
 
 type ctxKey string
 
+// newLease returns a started lease under parent, for a Middleware whose
+// renewals never come during a test; the caller stops it.
+func newLease(t *testing.T, parent context.Context) *lease {
+	t.Helper()
+	m, err := New(Config{Lease: time.Hour, Retention: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := &lease{}
+	l.start(m, parent, Info{Key: Key{ID: "id"}})
+	t.Cleanup(l.stop)
+	return l
+}
+
 // newLeaseCtx returns a lease's handler context under a parent carrying a
-// value, without its renewals, and the parent's cancel function: l.ctx is
-// the cancelable context, l.st the State over it that carries the Info.
-func newLeaseCtx() (*lease, context.CancelCauseFunc) {
+// value, and the parent's cancel function: l.st is the handler's
+// context, l.cancel cancels it.
+func newLeaseCtx(t *testing.T) (*lease, context.CancelCauseFunc) {
 	parent, cancel := context.WithCancelCause(context.WithValue(context.Background(), ctxKey("k"), "v"))
-	l := &lease{info: Info{Key: Key{ID: "id"}}}
-	l.ctx.parent = parent
-	reqstate.Init(&l.st, &l.ctx, nil)
-	l.st.Idempotency = &l.info
-	return l, cancel
+	return newLease(t, parent), cancel
 }
 
 func closed(ch <-chan struct{}) bool {
@@ -37,9 +47,11 @@ func closed(ch <-chan struct{}) bool {
 	}
 }
 
-// TestLeaseCtx checks that the handler's context behaves as one from
-// context.WithCancelCause would, whether or not anyone used it before it
-// was cancelled.
+// TestLeaseCtx checks the handler's context: cancelled with cause
+// ErrLeaseLost when the lease is lost, with context.Canceled when the
+// handler returns, with the request's cause when the request's context
+// is cancelled, whichever comes first, and carrying the request's values
+// and the Info.
 func TestLeaseCtx(t *testing.T) {
 	errParent := stderrors.New("client went away")
 	tests := []struct {
@@ -69,8 +81,8 @@ func TestLeaseCtx(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			l, cancelParent := newLeaseCtx()
-			c := &l.ctx
+			l, cancelParent := newLeaseCtx(t)
+			c := &l.st
 			var done <-chan struct{}
 			if tt.waitFirst {
 				done = c.Done()
@@ -82,10 +94,10 @@ func TestLeaseCtx(t *testing.T) {
 				cancelParent(errParent)
 			}
 			if tt.lease != nil {
-				c.cancel(tt.lease)
+				l.cancel(tt.lease)
 			}
 			if tt.end {
-				c.cancel(nil)
+				l.cancel(nil)
 			}
 			if tt.parentAfter {
 				cancelParent(errParent)
@@ -108,48 +120,24 @@ func TestLeaseCtx(t *testing.T) {
 			if got := c.Value(ctxKey("k")); got != "v" {
 				t.Errorf("parent's value = %v, want v", got)
 			}
-			if got := l.st.Value(ctxKey("k")); got != "v" {
-				t.Errorf("parent's value through the State = %v, want v", got)
-			}
-			if l.st.Err() != c.Err() || context.Cause(&l.st) != context.Cause(c) {
-				t.Errorf("State: Err %v, Cause %v; want the lease context's", l.st.Err(), context.Cause(&l.st))
-			}
-			if info, ok := FromContext(&l.st); !ok || info.ID != "id" {
+			if info, ok := FromContext(c); !ok || info.ID != "id" {
 				t.Errorf("FromContext = %+v, %v", info, ok)
 			}
 		})
 	}
 }
 
-// TestLeaseCtxLazy: a context nobody waits on makes no cancelable context,
-// even once cancelled, until someone looks.
-func TestLeaseCtxLazy(t *testing.T) {
-	l, _ := newLeaseCtx()
-	c := &l.ctx
-	l.st.Value(ctxKey("k"))
-	FromContext(&l.st)
-	c.Err()
-	c.Deadline()
-	c.cancel(nil)
-	if c.ready.Load() {
-		t.Fatal("cancelable context made without anyone waiting")
-	}
-	if c.Err() != context.Canceled || !c.ready.Load() {
-		t.Fatal("Err after cancel did not report it")
-	}
-}
-
-// TestLeaseCtxChildren: contexts derived from the handler's context, made
-// before or after it was first waited on, are cancelled with it.
+// TestLeaseCtxChildren: contexts derived from the handler's context are
+// cancelled with it, with its cause; a detached one keeps the Info; the
+// deadline is the request's.
 func TestLeaseCtxChildren(t *testing.T) {
-	l, _ := newLeaseCtx()
-	c := &l.ctx
+	l, _ := newLeaseCtx(t)
 	child, cancel := context.WithTimeout(&l.st, time.Hour)
 	defer cancel()
 	ran := make(chan struct{})
-	context.AfterFunc(c, func() { close(ran) })
+	context.AfterFunc(&l.st, func() { close(ran) })
 	detached := context.WithoutCancel(&l.st)
-	c.cancel(ErrLeaseLost)
+	l.cancel(ErrLeaseLost)
 	<-child.Done()
 	<-ran
 	if got := context.Cause(child); got != ErrLeaseLost {
@@ -164,7 +152,7 @@ func TestLeaseCtxChildren(t *testing.T) {
 	deadline := time.Now().Add(time.Minute)
 	p, pcancel := context.WithDeadline(context.Background(), deadline)
 	defer pcancel()
-	d, ok := (&leaseCtx{parent: p}).Deadline()
+	d, ok := newLease(t, p).st.Deadline()
 	if !ok || !d.Equal(deadline) {
 		t.Errorf("Deadline = %v %v, want the parent's", d, ok)
 	}
@@ -174,8 +162,8 @@ func TestLeaseCtxChildren(t *testing.T) {
 // goroutines at once (run with -race).
 func TestLeaseCtxConcurrent(t *testing.T) {
 	for i := 0; i < 50; i++ {
-		l, _ := newLeaseCtx()
-		c := &l.ctx
+		l, _ := newLeaseCtx(t)
+		c := &l.st
 		var wg sync.WaitGroup
 		start := make(chan struct{})
 		for g := 0; g < 4; g++ {
@@ -193,7 +181,7 @@ func TestLeaseCtxConcurrent(t *testing.T) {
 					for context.Cause(c) == nil {
 					}
 				default:
-					c.cancel(ErrLeaseLost)
+					l.cancel(ErrLeaseLost)
 				}
 			}()
 		}

@@ -60,7 +60,7 @@ func (m *Middleware) Do(ctx context.Context, k Key, fingerprint string, fn func(
 
 	l := &lease{}
 	l.start(m, ctx, Info{Key: k, Fingerprint: fingerprint, Token: rec.Token, Retention: m.retention})
-	defer l.ctx.cancel(nil)
+	defer l.cancel(nil)
 	release := func() {
 		start := m.observeStart()
 		err := m.store.Release(storeCtx(ctx), k, rec.Token)

@@ -23,7 +23,7 @@ import (
 // body.
 func TestLateBodyReadSeesNoOtherRequest(t *testing.T) {
 	const (
-		size    = 30000 // one body size class for every request
+		size    = 30000 // one body size for every request
 		started = 100   // bytes the goroutine reads before the handler returns
 	)
 	tests := []struct {

@@ -13,46 +13,46 @@ import (
 
 // lease is the lease a request holds on its key while its handler runs:
 // what its renewals need, the handler's context, and its place in the
-// queue of a renewer.
+// list of its Middleware's renewer.
 type lease struct {
 	m    *Middleware
 	info Info
 	// st is the handler's context: the shared request state, with info,
-	// over ctx, which the lease cancels. Its Req field is the request the
-	// handler gets.
-	st  reqstate.State
-	ctx leaseCtx
+	// over a context.WithCancelCause of the request's context, which
+	// cancel cancels. Its Req field is the request the handler gets.
+	st     reqstate.State
+	cancel context.CancelCauseFunc
 
-	// Guarded by r.mu.
-	r          *renewer
+	// Guarded by the renewer's mu.
 	prev, next *lease
-	gen        uint64 // r.gen when the lease was queued
+	gen        uint64 // the renewer's tick when the lease was queued
 	state      leaseState
 }
 
 type leaseState uint8
 
 const (
-	leaseQueued   leaseState = iota // in r's queue, waiting for its next renewal
-	leaseRenewing                   // out of the queue, a renewal under way
+	leaseQueued   leaseState = iota // in the renewer's list, waiting for its next renewal
+	leaseRenewing                   // out of the list, a renewal under way
 	leaseStopped                    // the handler returned, or the lease was lost
 )
 
 // start makes l the lease of info, gives it the handler's context (parent
-// with info) and queues it for renewal.
+// with info, cancelled by l.cancel) and queues it for renewal.
 func (l *lease) start(m *Middleware, parent context.Context, info Info) {
 	l.m, l.info = m, info
-	l.ctx.parent = parent
-	reqstate.Init(&l.st, &l.ctx, reqstate.From(parent))
+	ctx, cancel := context.WithCancelCause(parent)
+	l.cancel = cancel
+	reqstate.Init(&l.st, ctx, reqstate.From(parent))
 	l.st.Idempotency = &l.info
-	m.renewerOf(info.Token).add(l)
+	m.renewer.add(l)
 }
 
 // stop ends the renewals. A renewal already under way may still finish;
 // that is harmless, since the store refuses it once the lease is
 // completed or released.
 func (l *lease) stop() {
-	r := l.r
+	r := &l.m.renewer
 	r.mu.Lock()
 	if l.state == leaseQueued {
 		r.unlink(l)
@@ -75,7 +75,7 @@ func (l *lease) renew() {
 	m.observeRenew(&l.st, start, err)
 	lost := stderrors.Is(err, ErrLeaseLost)
 
-	r := l.r
+	r := &m.renewer
 	r.mu.Lock()
 	if l.state == leaseStopped {
 		r.mu.Unlock()
@@ -83,7 +83,7 @@ func (l *lease) renew() {
 	}
 	if lost {
 		l.state = leaseStopped
-		l.ctx.cancel(ErrLeaseLost)
+		l.cancel(ErrLeaseLost)
 	} else {
 		r.push(l)
 	}
@@ -99,48 +99,34 @@ func (l *lease) renew() {
 	}
 }
 
-// renewShards is the number of renewers of a Middleware. Every request
-// with a lease takes a renewer's lock twice; spreading them keeps
-// concurrent requests from contending on one lock.
-const (
-	renewShardBits = 3
-	renewShards    = 1 << renewShardBits
-)
-
-// renewTicks is how many ticks of its renewer a lease waits in the queue
-// between renewals: a renewal comes at most one renewal period (Lease/3)
-// after the lease was taken or last renewed, and seldom sooner than
-// (renewTicks-1)/renewTicks of one.
-const renewTicks = 4
-
-// renewer renews the leases of the requests whose handlers outlive a
-// renewal period. A lease joins the tail of its queue when taken and when
-// renewed, so the queue stays in order of age, counted in ticks of one
-// timer that runs only while the queue is not empty. A request whose
-// handler returns before its first renewal costs two short critical
-// sections and no timer or goroutine of its own; each renewal runs in a
-// goroutine of its own, so a slow store delays no other lease.
+// renewer renews the leases of a Middleware's requests whose handlers
+// outlive most of a renewal period (Lease/3). A lease joins the tail of
+// its list when taken and when renewed, so the list stays in order of
+// age, counted in ticks of one timer that runs only while the list is
+// not empty. The timer fires every quarter of a period and renews the
+// leases that have waited four ticks: a renewal comes at most one period
+// after the lease was taken or last renewed, and a handler that returns
+// within three quarters of a period causes none. A request whose handler
+// returns before that costs two short critical sections and no timer or
+// goroutine of its own; each renewal runs in a goroutine of its own, so a
+// slow store delays no other lease.
+//
+// The zero renewer is ready once every is set; it is safe for concurrent
+// use.
 type renewer struct {
-	m  *Middleware
-	mu sync.Mutex
+	every time.Duration // the renewal period
+	mu    sync.Mutex
 	// head is the oldest lease queued, tail the newest.
 	head, tail *lease
-	gen        uint64 // ticks so far
 	t          *time.Timer
+	gen        uint64    // ticks so far
 	armed      bool      // t will fire
 	armedAt    time.Time // when t was last armed from idle
 	armedGen   uint64    // gen then
 }
 
-// renewerOf returns the renewer of the lease with this token.
-func (m *Middleware) renewerOf(token uint64) *renewer {
-	// Fibonacci hashing: tokens that differ in any bits spread evenly.
-	return &m.renewers[(token*0x9e3779b97f4a7c15)>>(64-renewShardBits)]
-}
-
 func (r *renewer) add(l *lease) {
 	r.mu.Lock()
-	l.r = r
 	r.push(l)
 	r.mu.Unlock()
 }
@@ -158,14 +144,14 @@ func (r *renewer) push(l *lease) {
 	if !r.armed {
 		r.armed, r.armedAt, r.armedGen = true, time.Now(), r.gen
 		if r.t == nil {
-			r.t = time.AfterFunc(r.tick(), r.fire)
+			r.t = time.AfterFunc(r.every/4, r.fire)
 		} else {
-			r.t.Reset(r.tick())
+			r.t.Reset(r.every / 4)
 		}
 	}
 }
 
-// unlink takes l out of the queue. r.mu is held.
+// unlink takes l out of the list. r.mu is held.
 func (r *renewer) unlink(l *lease) {
 	if l.prev != nil {
 		l.prev.next = l.next
@@ -180,18 +166,17 @@ func (r *renewer) unlink(l *lease) {
 	l.prev, l.next = nil, nil
 }
 
-func (r *renewer) tick() time.Duration { return r.m.renewEvery / renewTicks }
-
-// fire renews the leases that have waited renewTicks ticks. Ticks are
-// counted from the time the timer was armed, so that a timer firing late
-// does not make the next ones late too.
+// fire renews the leases that have waited four ticks, and arms the timer
+// again while leases are left. Ticks are counted from the time the timer
+// was armed, so that a timer firing late does not make the next ones
+// late too.
 func (r *renewer) fire() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	tick := r.tick()
+	tick := r.every / 4
 	since := time.Since(r.armedAt)
 	r.gen = max(r.gen+1, r.armedGen+uint64(since/tick))
-	for l := r.head; l != nil && r.gen-l.gen >= renewTicks; l = r.head {
+	for l := r.head; l != nil && r.gen-l.gen >= 4; l = r.head {
 		r.unlink(l)
 		l.state = leaseRenewing
 		go l.renew()

@@ -57,19 +57,13 @@ func (c *renewCounter) total() int {
 	return n
 }
 
-// idle reports whether no renewer of m has a lease queued or its timer
+// idle reports whether m's renewer has no lease queued and no timer
 // armed.
 func idle(m *Middleware) bool {
-	for i := range m.renewers {
-		r := &m.renewers[i]
-		r.mu.Lock()
-		busy := r.head != nil || r.armed
-		r.mu.Unlock()
-		if busy {
-			return false
-		}
-	}
-	return true
+	r := &m.renewer
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.head == nil && !r.armed
 }
 
 func waitIdle(t *testing.T, m *Middleware) {
@@ -77,7 +71,7 @@ func waitIdle(t *testing.T, m *Middleware) {
 	deadline := time.Now().Add(5 * time.Second)
 	for !idle(m) {
 		if time.Now().After(deadline) {
-			t.Fatal("renewers still busy after every lease ended")
+			t.Fatal("renewer still busy after every lease ended")
 		}
 		time.Sleep(time.Millisecond)
 	}
@@ -121,7 +115,7 @@ func TestShortCallsNoRenewal(t *testing.T) {
 }
 
 // TestConcurrentLongCallsKeepLeases: many calls outliving their lease,
-// over every renewer, are all renewed in time: a retry never takes a key
+// queued together, are all renewed in time: a retry never takes a key
 // over while its call runs.
 func TestConcurrentLongCallsKeepLeases(t *testing.T) {
 	// A lease long enough for a loaded machine running the race
@@ -253,26 +247,6 @@ func TestRenewalFailureRetried(t *testing.T) {
 			t.Fatalf("failed renewal not logged: %s", logs.String())
 		}
 		time.Sleep(time.Millisecond)
-	}
-}
-
-func TestRenewerOfSpreads(t *testing.T) {
-	m, err := New(Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	seen := map[*renewer]int{}
-	base := uint64(time.Now().UnixMicro())
-	for i := uint64(0); i < 800; i++ {
-		seen[m.renewerOf(base+i)]++
-	}
-	if len(seen) != renewShards {
-		t.Fatalf("consecutive tokens reach %d renewers, want %d", len(seen), renewShards)
-	}
-	for r, n := range seen {
-		if n < 50 {
-			t.Errorf("renewer %p got %d of 800 consecutive tokens", r, n)
-		}
 	}
 }
 

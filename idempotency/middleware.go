@@ -140,7 +140,7 @@ type Middleware struct {
 	errorHandler func(http.ResponseWriter, *http.Request, error)
 	logger       *slog.Logger
 	observer     observe.Observer
-	renewers     [renewShards]renewer
+	renewer      renewer
 }
 
 // New returns a Middleware for cfg, or an error naming the first invalid
@@ -203,9 +203,7 @@ func New(cfg Config) (*Middleware, error) {
 		return nil, fmt.Errorf("idempotency: Retention must not be shorter than Lease")
 	}
 	m.renewEvery = m.lease / 3
-	for i := range m.renewers {
-		m.renewers[i].m = m
-	}
+	m.renewer.every = m.renewEvery
 	ra := cfg.RetryAfter
 	if ra == 0 {
 		ra = time.Second
@@ -456,7 +454,7 @@ type call struct {
 // returns and the body it read is detached.
 func (c *call) run(m *Middleware, w http.ResponseWriter, r *http.Request, next http.Handler, info Info, bb *bodyBuf) {
 	c.start(m, r.Context(), info)
-	defer c.ctx.cancel(nil)
+	defer c.cancel(nil)
 	c.st.Req = *r.WithContext(&c.st)
 	r2 := &c.st.Req
 	if bb != nil {
