@@ -5,6 +5,7 @@ import (
 	stderrors "errors"
 	"hash/maphash"
 	"math/bits"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -91,7 +92,7 @@ func (s *MemoryStore) check(policies []Policy, intervals *[MaxPolicies]int64) (c
 		if c == nil {
 			break
 		}
-		if equalPolicies(c.policies, policies) {
+		if slices.Equal(c.policies, policies) {
 			copy(intervals[:len(policies)], c.intervals[:])
 			return c.concurrent, nil
 		}
@@ -110,18 +111,6 @@ func (s *MemoryStore) check(policies []Policy, intervals *[MaxPolicies]int64) (c
 	}
 	*intervals = c.intervals
 	return c.concurrent, nil
-}
-
-func equalPolicies(a, b []Policy) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // A shard is an open-addressing table with linear probing. Slot j takes

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -143,7 +144,7 @@ func TestWriteHeader(t *testing.T) {
 			if got := w.Status(); got != tt.wantStatus {
 				t.Errorf("Status() = %d, want %d", got, tt.wantStatus)
 			}
-			if !equalInts(b.codes, tt.wantCodes) {
+			if !slices.Equal(b.codes, tt.wantCodes) {
 				t.Errorf("codes sent = %v, want %v", b.codes, tt.wantCodes)
 			}
 			if got := b.body.String(); got != tt.wantBody {
@@ -218,7 +219,7 @@ func TestHold(t *testing.T) {
 		if got := b.body.String(); got != "0123456789abcdef" {
 			t.Errorf("body = %q", got)
 		}
-		if !equalInts(b.codes, []int{200}) {
+		if !slices.Equal(b.codes, []int{200}) {
 			t.Errorf("codes = %v", b.codes)
 		}
 	})
@@ -237,7 +238,7 @@ func TestHold(t *testing.T) {
 		w, rw := Get(bf, Pass, 0)
 		defer Put(w)
 		rw.(http.Flusher).Flush()
-		if !equalInts(bf.codes, []int{200}) || w.Status() != 200 {
+		if !slices.Equal(bf.codes, []int{200}) || w.Status() != 200 {
 			t.Errorf("codes = %v status %d", bf.codes, w.Status())
 		}
 	})
@@ -412,18 +413,6 @@ func TestBuffer(t *testing.T) {
 			t.Errorf("n=%d: not empty after Reset", n)
 		}
 	}
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func TestSuppress(t *testing.T) {
