@@ -305,7 +305,7 @@ func (s *MemoryStore) Acquire(_ context.Context, key string, policies []Policy, 
 	if len(res) < len(policies) {
 		return false, errRes
 	}
-	return s.acquire(key, policies, cost, lease, true, res), nil
+	return s.acquire(key, policies, intervals[:len(policies)], cost, lease, true, res), nil
 }
 
 // Release implements Store.
@@ -344,15 +344,15 @@ func (s *MemoryStore) Release(_ context.Context, key string, policies []Policy, 
 // holding the lease's slots when hold is set and the request is admitted
 // with a positive cost. The lease shard's lock is held throughout, the
 // GCRA shard's inside it, so that no other decision on key interleaves.
-func (s *MemoryStore) acquire(key string, policies []Policy, cost int64, lease uint64, hold bool, res []Result) bool {
+// intervals[i] is policies[i].Interval().
+func (s *MemoryStore) acquire(key string, policies []Policy, intervals []int64, cost int64, lease uint64, hold bool, res []Result) bool {
 	var rate [MaxPolicies]Policy
 	var at [MaxPolicies]int // position in policies of rate[i]
-	var intervals [MaxPolicies]int64
+	var rateIntervals [MaxPolicies]int64
 	nr := 0
 	for i := range policies {
 		if !policies[i].concurrent() {
-			rate[nr], at[nr] = policies[i], i
-			intervals[nr] = int64(policies[i].Interval())
+			rate[nr], at[nr], rateIntervals[nr] = policies[i], i, intervals[i]
 			nr++
 		}
 	}
@@ -391,9 +391,9 @@ func (s *MemoryStore) acquire(key string, policies []Policy, cost int64, lease u
 	var rres [MaxPolicies]Result
 	if nr > 0 {
 		if free {
-			allowed = s.take(key, rate[:nr], intervals[:nr], cost, rres[:nr])
+			allowed = s.take(key, rate[:nr], rateIntervals[:nr], cost, rres[:nr])
 		} else {
-			s.peek(key, rate[:nr], intervals[:nr], cost, rres[:nr])
+			s.peek(key, rate[:nr], rateIntervals[:nr], cost, rres[:nr])
 		}
 		for i := 0; i < nr; i++ {
 			res[at[i]] = rres[i]

@@ -112,10 +112,10 @@ func (l *Limiter) succeeded() {
 // while one lies within it: a store that works costs no bookkeeping, and
 // a rate is only ever wanted once failures come.
 type failWindow struct {
-	span     int64       // nanoseconds per bucket
-	rate     float64     // Config.FailRate
-	counting atomic.Bool // a failure lies within the window
-	lastFail atomic.Int64
+	span     int64        // nanoseconds per bucket
+	rate     float64      // Config.FailRate
+	counting atomic.Bool  // a failure lies within the window
+	lastFail atomic.Int64 // the bucket round of the last failure
 	buckets  [failBuckets]failBucket
 }
 

@@ -211,7 +211,7 @@ func (s *MemoryStore) Take(_ context.Context, key string, policies []Policy, cos
 		return false, errRes
 	}
 	if concurrent {
-		return s.acquire(key, policies, cost, 0, false, res), nil
+		return s.acquire(key, policies, intervals[:len(policies)], cost, 0, false, res), nil
 	}
 	return s.take(key, policies, intervals[:len(policies)], cost, res), nil
 }
