@@ -129,14 +129,7 @@ func (s *RateLimitStore) acquire(ctx context.Context, key string, policies []rat
 			a[0], a[1], a[2] = 0, (int64(p.Interval())+999)/1000, p.MaxBurst()
 		}
 	}
-	s.beat()
-	ctx, cancel := context.WithTimeout(ctx, s.timeout)
-	defer cancel()
-	out, err := s.run(ctx, slotAcquireScript, keys, args)
-	if err != nil {
-		return false, fmt.Errorf("redisstore: concurrency script: %w", err)
-	}
-	return decisions(out, res[:len(policies)])
+	return s.decide(ctx, slotAcquireScript, "concurrency", keys, args, res[:len(policies)])
 }
 
 // Release implements ratelimit.Store in one round trip (one EVALSHA).
@@ -154,8 +147,6 @@ func (s *RateLimitStore) Release(ctx context.Context, key string, policies []rat
 	if len(keys) == 0 {
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(ctx, s.timeout)
-	defer cancel()
 	if _, err := s.run(ctx, slotReleaseScript, keys, []any{strconv.FormatUint(lease, 10)}); err != nil {
 		return fmt.Errorf("redisstore: release script: %w", err)
 	}

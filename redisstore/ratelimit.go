@@ -267,14 +267,18 @@ func (s *RateLimitStore) Take(ctx context.Context, key string, policies []rateli
 		args[1+2*i] = (int64(p.Interval()) + 999) / 1000
 		args[2+2*i] = p.MaxBurst()
 	}
+	return s.decide(ctx, rateLimitScript, "rate limit", keys, args, res[:len(policies)])
+}
+
+// decide runs a decision script (rateLimitScript or slotAcquireScript)
+// and decodes its reply into res.
+func (s *RateLimitStore) decide(ctx context.Context, script *redis.Script, name string, keys []string, args []any, res []ratelimit.Result) (bool, error) {
 	s.beat()
-	ctx, cancel := context.WithTimeout(ctx, s.timeout)
-	defer cancel()
-	out, err := s.run(ctx, rateLimitScript, keys, args)
+	out, err := s.run(ctx, script, keys, args)
 	if err != nil {
-		return false, fmt.Errorf("redisstore: rate limit script: %w", err)
+		return false, fmt.Errorf("redisstore: %s script: %w", name, err)
 	}
-	return decisions(out, res[:len(policies)])
+	return decisions(out, res)
 }
 
 // decisions decodes the reply of rateLimitScript into res, one result per
@@ -312,13 +316,15 @@ func decisions(out []int64, res []ratelimit.Result) (bool, error) {
 	return out[0] == 1, nil
 }
 
-// run runs the script within ctx. go-redis leaves context deadlines out
+// run runs the script within ctx and the store's Timeout. go-redis leaves context deadlines out
 // of socket reads unless the client has ContextTimeoutEnabled; without it
 // the call runs in a worker that is abandoned, not waited for, when ctx
 // ends (the call finishes at the client's ReadTimeout at the latest, and
 // the worker then goes back to work). When a decision times out, whether
 // the server applied it is unknown.
 func (s *RateLimitStore) run(ctx context.Context, script *redis.Script, keys []string, args []any) ([]int64, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
 	if s.direct {
 		return script.Run(ctx, s.client, keys, args...).Int64Slice()
 	}
