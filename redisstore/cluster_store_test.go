@@ -16,9 +16,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/restwell/restwell/idempotency"
-	idemtest "github.com/restwell/restwell/idempotency/storetest"
 	"github.com/restwell/restwell/ratelimit"
-	"github.com/restwell/restwell/ratelimit/storetest"
 )
 
 // TestCluster runs the stores on a three-master Redis Cluster of the
@@ -27,12 +25,7 @@ import (
 func TestCluster(t *testing.T) {
 	cl := startCluster(t)
 	rc := cl.Client(t)
-	t.Run("RateLimitConformance", func(t *testing.T) {
-		storetest.Run(t, func(t *testing.T) ratelimit.Store { return newRateLimitStore(t, rc, testPrefix(t)) })
-	})
-	t.Run("IdempotencyConformance", func(t *testing.T) {
-		idemtest.Run(t, func(t *testing.T) idempotency.Store { return newIdempotencyStore(t, rc) })
-	})
+	runConformance(t, rc)
 	t.Run("RateLimitAtomicity", func(t *testing.T) { testClusterAtomicity(t, cl) })
 	t.Run("SameSlot", func(t *testing.T) { testClusterSameSlot(t, cl, rc) })
 	t.Run("Reshard", func(t *testing.T) { testClusterReshard(t, cl, rc) })

@@ -10,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/restwell/restwell/ratelimit"
 )
 
@@ -35,17 +33,7 @@ func concurrencyLimiter(t testing.TB, s ratelimit.Store, limit int64, window tim
 // policy and a concurrency policy costs two round trips, the decision
 // with the acquisition, then the release.
 func TestConcurrencyRoundTrips(t *testing.T) {
-	srv := startRedis(t)
-	c := redis.NewClient(&redis.Options{Addr: srv.Addr})
-	defer c.Close()
-	hook := &rateLimitHook{}
-	c.AddHook(hook)
-	// Heartbeats, which are no request's, are off: TestHeartbeat counts
-	// them.
-	s, err := NewRateLimitStore(c, RateLimitConfig{Prefix: testPrefix(t), Timeout: 2 * time.Second, Heartbeat: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, hook, s := countedStore(t)
 	l := concurrencyLimiter(t, s, 5, time.Minute)
 	h := l.Handler(rateLimitOK)
 	serve := func(addr string) int {

@@ -18,6 +18,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	apierrors "github.com/restwell/restwell/errors"
+	"github.com/restwell/restwell/idempotency"
+	idemtest "github.com/restwell/restwell/idempotency/storetest"
 	"github.com/restwell/restwell/internal/testenv"
 	"github.com/restwell/restwell/ratelimit"
 	"github.com/restwell/restwell/ratelimit/storetest"
@@ -205,6 +207,33 @@ func TestRateLimitHashTags(t *testing.T) {
 	}
 }
 
+// countedStore returns a store on a server of the test's own, through a
+// client whose commands hook counts. Heartbeats, which are no request's,
+// are off: TestHeartbeat counts them.
+func countedStore(t *testing.T) (*redis.Client, *rateLimitHook, *RateLimitStore) {
+	t.Helper()
+	srv := startRedis(t)
+	c := redis.NewClient(&redis.Options{Addr: srv.Addr})
+	t.Cleanup(func() { c.Close() })
+	hook := &rateLimitHook{}
+	c.AddHook(hook)
+	s, err := NewRateLimitStore(c, RateLimitConfig{Prefix: testPrefix(t), Timeout: 2 * time.Second, Heartbeat: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, hook, s
+}
+
+// runConformance runs both stores' conformance suites through c.
+func runConformance(t *testing.T, c redis.UniversalClient) {
+	t.Run("RateLimitConformance", func(t *testing.T) {
+		storetest.Run(t, func(t *testing.T) ratelimit.Store { return newRateLimitStore(t, c, testPrefix(t)) })
+	})
+	t.Run("IdempotencyConformance", func(t *testing.T) {
+		idemtest.Run(t, func(t *testing.T) idempotency.Store { return newIdempotencyStore(t, c) })
+	})
+}
+
 // rateLimitHook counts the commands a client sends.
 type rateLimitHook struct{ n, evalsha, eval atomic.Int64 }
 
@@ -231,17 +260,7 @@ func (h *rateLimitHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redi
 // TestRateLimitOneRoundTrip counts the commands of each decision, on the
 // client (a hook) and on a server of the test's own (INFO commandstats).
 func TestRateLimitOneRoundTrip(t *testing.T) {
-	srv := startRedis(t)
-	c := redis.NewClient(&redis.Options{Addr: srv.Addr})
-	defer c.Close()
-	hook := &rateLimitHook{}
-	c.AddHook(hook)
-	// Heartbeats, which are no decision's, are off: TestHeartbeat counts
-	// them.
-	s, err := NewRateLimitStore(c, RateLimitConfig{Prefix: testPrefix(t), Timeout: 2 * time.Second, Heartbeat: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, hook, s := countedStore(t)
 	policies := []ratelimit.Policy{{Name: "a", Limit: 1000, Window: time.Second}, {Name: "b", Limit: 100, Window: time.Minute}, {Name: "c", Limit: 5000, Window: time.Hour}}
 	res := make([]ratelimit.Result, 3)
 	ctx := context.Background()

@@ -12,10 +12,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/restwell/restwell/idempotency"
-	idemtest "github.com/restwell/restwell/idempotency/storetest"
 	"github.com/restwell/restwell/ratelimit"
-	"github.com/restwell/restwell/ratelimit/storetest"
 )
 
 // redisSentinel is a master, a replica of it and one Sentinel (quorum 1)
@@ -132,12 +129,7 @@ func kill(cmd *exec.Cmd) {
 func TestSentinel(t *testing.T) {
 	sen := startSentinel(t)
 	c := sen.Client(t)
-	t.Run("RateLimitConformance", func(t *testing.T) {
-		storetest.Run(t, func(t *testing.T) ratelimit.Store { return newRateLimitStore(t, c, testPrefix(t)) })
-	})
-	t.Run("IdempotencyConformance", func(t *testing.T) {
-		idemtest.Run(t, func(t *testing.T) idempotency.Store { return newIdempotencyStore(t, c) })
-	})
+	runConformance(t, c)
 	t.Run("Failover", func(t *testing.T) { testSentinelFailover(t, sen, c) })
 }
 
