@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/restwell/restwell/internal/testenv"
 	"github.com/restwell/restwell/ratelimit"
 )
 
@@ -22,9 +23,9 @@ func concurrencyPolicy(name string, limit int64) ratelimit.Policy {
 // blocking is a handler that holds each request until release is closed,
 // counting the requests in it.
 type blocking struct {
-	in, peak atomic.Int64
-	entered  chan struct{}
-	release  chan struct{}
+	testenv.Gauge
+	entered chan struct{}
+	release chan struct{}
 }
 
 func newBlocking() *blocking {
@@ -32,16 +33,10 @@ func newBlocking() *blocking {
 }
 
 func (b *blocking) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	n := b.in.Add(1)
-	for {
-		m := b.peak.Load()
-		if n <= m || b.peak.CompareAndSwap(m, n) {
-			break
-		}
-	}
+	b.Enter()
 	b.entered <- struct{}{}
 	<-b.release
-	b.in.Add(-1)
+	b.Leave()
 	w.WriteHeader(http.StatusOK)
 }
 
@@ -86,7 +81,7 @@ func TestConcurrencyHandler(t *testing.T) {
 		}
 		checkFields(t, w.Header())
 	}
-	if got := b.peak.Load(); got != limit {
+	if got := b.Peak(); got != limit {
 		t.Errorf("%d requests in the handler at once, want %d", got, limit)
 	}
 	for _, w := range refused {
@@ -130,17 +125,12 @@ func TestConcurrencyHandler(t *testing.T) {
 func TestConcurrencyRace(t *testing.T) {
 	const limit = 4
 	l := newLimiter(t, ratelimit.Config{Policies: []ratelimit.Policy{concurrencyPolicy("inflight", limit)}})
-	var in, peak, served atomic.Int64
+	var g testenv.Gauge
+	var served atomic.Int64
 	h := l.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		n := in.Add(1)
-		for {
-			m := peak.Load()
-			if n <= m || peak.CompareAndSwap(m, n) {
-				break
-			}
-		}
+		g.Enter()
 		time.Sleep(200 * time.Microsecond)
-		in.Add(-1)
+		g.Leave()
 		served.Add(1)
 	}))
 	var wg sync.WaitGroup
@@ -156,7 +146,7 @@ func TestConcurrencyRace(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	if got := peak.Load(); got > limit {
+	if got := g.Peak(); got > limit {
 		t.Errorf("%d requests in the handler at once, want at most %d", got, limit)
 	}
 	if served.Load() < limit {

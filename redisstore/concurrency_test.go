@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/restwell/restwell/internal/testenv"
 	"github.com/restwell/restwell/ratelimit"
 )
 
@@ -108,17 +109,12 @@ func TestConcurrencyReplicas(t *testing.T) {
 	c := newClient(t)
 	prefix := testPrefix(t)
 	const limit = 3
-	var in, peak, served, refused atomic.Int64
+	var gauge testenv.Gauge
+	var served, refused atomic.Int64
 	next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		n := in.Add(1)
-		for {
-			m := peak.Load()
-			if n <= m || peak.CompareAndSwap(m, n) {
-				break
-			}
-		}
+		gauge.Enter()
 		time.Sleep(2 * time.Millisecond)
-		in.Add(-1)
+		gauge.Leave()
 		served.Add(1)
 	})
 	var handlers []http.Handler
@@ -147,11 +143,11 @@ func TestConcurrencyReplicas(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	if got := peak.Load(); got > limit {
+	if got := gauge.Peak(); got > limit {
 		t.Errorf("%d requests in the handlers at once, want at most %d", got, limit)
 	}
 	if served.Load() < limit || refused.Load() == 0 {
 		t.Errorf("served %d, refused %d: the limit was not exercised", served.Load(), refused.Load())
 	}
-	t.Logf("served %d, refused %d, peak %d", served.Load(), refused.Load(), peak.Load())
+	t.Logf("served %d, refused %d, peak %d", served.Load(), refused.Load(), gauge.Peak())
 }

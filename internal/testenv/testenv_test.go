@@ -4,6 +4,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 )
 
@@ -82,5 +83,35 @@ func TestSkipExamples(t *testing.T) {
 	b, _ := os.ReadFile(log)
 	if want := "redis\tno Redis\nredis\tno Redis\n"; string(b) != want {
 		t.Errorf("skip log = %q, want %q", b, want)
+	}
+}
+
+func TestGauge(t *testing.T) {
+	var g Gauge
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			g.Enter()
+			g.Leave()
+		}()
+	}
+	g.Enter()
+	g.Enter()
+	g.Leave()
+	if got := g.Peak(); got != 2 {
+		t.Errorf("Peak %d after two in progress at once, want 2", got)
+	}
+	close(start)
+	wg.Wait()
+	if got := g.Peak(); got < 2 || got > 9 {
+		t.Errorf("Peak %d, want between 2 and 9", got)
+	}
+	g.Leave()
+	if got := g.in.Load(); got != 0 {
+		t.Errorf("%d in progress after every Leave, want 0", got)
 	}
 }
